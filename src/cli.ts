@@ -1,0 +1,135 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { parseDuration, parsePositiveInt } from './duration.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { QUEUE_OPTIONS } from './intake/inputs.js';
+import { EVENT_STATUSES } from './store/types.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Wraps the shared parsers so that commander reports a bad value as a usage error. */
+const asDuration = (value: string): number => wrapParser(() => parseDuration(value));
+const asCount = (what: string) => (value: string): number => wrapParser(() => parsePositiveInt(value, what));
+
+function wrapParser(parse: () => number): number {
+  try {
+    return parse();
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function buildProgram(run: (action: () => Promise<number> | number) => Promise<void>): Command {
+  const program = new Command('hls')
+    .description('Hook Line Sinker: a durable queue and AI triage worker for GitHub webhooks')
+    .version(VERSION)
+    .option('--config <file>', 'YAML config file (default: $HLS_CONFIG)')
+    .option('--db <path>', 'SQLite database (default: $HLS_DB, then database.path, then ./hls.db)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  const queueHelp = QUEUE_OPTIONS.map((o) => `  --${`${o.name} <${o.value}>`.padEnd(22)} ${o.help} (env ${o.env})`).join('\n');
+  program
+    .command('queue')
+    .description('store one delivery from the relay (one line of output; exit codes in the README)')
+    .helpOption('-h, --help', 'show this help')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .addHelpText('after', `\nOptions (flag > environment > headers file):\n${queueHelp}\n`)
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runQueue } = await import('./commands/queue.js');
+        const globals = program.opts<{ db?: string; config?: string }>();
+        const inherited = [...(globals.db ? ['--db', globals.db] : []), ...(globals.config ? ['--config', globals.config] : [])];
+        return runQueue([...inherited, ...command.args]);
+      }),
+    );
+
+  program
+    .command('worker')
+    .description('claim and process due events until stopped (SIGTERM drains)')
+    .option('--id <name>', 'worker id recorded on leases (default: host:pid)')
+    .option('--concurrency <n>', 'events processed at once (default: queue.concurrency)', asCount('concurrency'))
+    .option('--once', 'exit when nothing is due instead of polling')
+    .option('--poll <ms>', 'idle poll interval in ms (default: queue.poll_ms)', asCount('poll interval'))
+    .option('--lease <duration>', 'lease length, renewed by a heartbeat (default: queue.lease_seconds)', asDuration)
+    .option('--grace <duration>', 'time in-flight events get after SIGTERM (default: queue.grace_seconds)', asDuration)
+    .option('--dry-run', 'process events but write nothing to GitHub')
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runWorker } = await import('./commands/worker.js');
+        const code = await runWorker(command.optsWithGlobals());
+        // Handlers abandoned at the end of the grace period may still hold timers or sockets.
+        process.exit(code);
+      }),
+    );
+
+  program
+    .command('stats')
+    .description('queue health, throughput and cost')
+    .option('--json', 'print the JSON document described in the README')
+    .addOption(new Option('--since <duration>', 'window for throughput figures, e.g. 1h, 24h, 7d').default(86_400_000, '24h').argParser(asDuration))
+    .addOption(new Option('--days <n>', 'daily rows to show').default(7).argParser(asCount('days')))
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runStats } = await import('./commands/stats.js');
+        return runStats(command.optsWithGlobals());
+      }),
+    );
+
+  program
+    .command('replay')
+    .description('re-queue events (default: all failed ones) with fresh attempts')
+    .argument('[refs...]', 'event ids or delivery ids')
+    .addOption(new Option('--status <status>', 'only events in this status').choices(EVENT_STATUSES.filter((s) => s !== 'processing')))
+    .option('--since <duration>', 'only events received within this window', asDuration)
+    .option('--repo <owner/repo>', 'only events of this repository')
+    .option('--event <type>', 'only events of this type')
+    .option('--dry-run', 'list what would be re-queued')
+    .option('--json', 'print the result as JSON')
+    .action((refs: string[], _options, command: Command) =>
+      run(async () => {
+        const { runReplay } = await import('./commands/replay.js');
+        return runReplay(refs, command.optsWithGlobals());
+      }),
+    );
+
+  program
+    .command('show')
+    .description('one event: status history, last error, payload summary')
+    .argument('<ref>', 'event id or delivery id')
+    .option('--json', 'print as JSON')
+    .option('--payload', 'print the raw stored body, byte for byte')
+    .action((ref: string, _options, command: Command) =>
+      run(async () => {
+        const { runShow } = await import('./commands/show.js');
+        return runShow(ref, command.optsWithGlobals());
+      }),
+    );
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; every failure is one `error:` line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  const run = async (action: () => Promise<number> | number): Promise<void> => {
+    exitCode = await action();
+  };
+  try {
+    await buildProgram(run).parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const done = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
+      return done ? EXIT.OK : EXIT.USAGE;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT.FAILURE;
+  }
+  return exitCode;
+}

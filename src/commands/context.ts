@@ -1,0 +1,37 @@
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { createLogger, type Logger } from '../log.js';
+import { DatabaseMissingError, openDatabase, type Db } from '../store/open.js';
+import { SchemaTooNewError } from '../store/migrate.js';
+
+export interface GlobalOptions {
+  config?: string;
+  db?: string;
+}
+
+export interface CommandContext {
+  config: LoadedConfig;
+  dbPath: string;
+  log: Logger;
+}
+
+/** Config: --config > HLS_CONFIG. Database: --db > HLS_DB > database.path > ./hls.db. */
+export function commandContext(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CommandContext {
+  const config = loadConfig(options.config ?? (env.HLS_CONFIG || undefined), env);
+  const dbPath = options.db ?? (env.HLS_DB || undefined) ?? config.database.path;
+  return { config, dbPath, log: createLogger(config.logging.level, config.logging.format) };
+}
+
+/** Opens the database for a command, turning open failures into one-line errors with exit codes. */
+export function openForCommand(dbPath: string, mustExist: boolean): Db {
+  try {
+    return openDatabase(dbPath, { mustExist });
+  } catch (error) {
+    if (error instanceof DatabaseMissingError) {
+      throw new CliError(`database ${dbPath} does not exist: nothing has been queued yet, or pass --db / HLS_DB`, EXIT.NO_INPUT);
+    }
+    if (error instanceof SchemaTooNewError) throw new CliError(error.message, EXIT.CONFIG);
+    const code = (error as { code?: string }).code;
+    throw new CliError(`database ${dbPath}: ${code ?? ''} ${(error as Error).message}`.replace(/\s+/g, ' '), EXIT.TEMP_FAIL);
+  }
+}

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { readBody } from '../intake/body.js';
+import { describeEvent } from '../intake/describe.js';
+import { resolveDeliveryInputs, type DeliveryInputs } from '../intake/inputs.js';
+import { isValidSignature } from '../intake/signature.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { enqueueEvent } from '../store/enqueue.js';
+import { openDatabase } from '../store/open.js';
+
+/** The whole command must answer well inside GitHub's 10 s delivery window. */
+const DEADLINE_MS = 8000;
+
+/**
+ * `hls queue`: the relay's per-delivery hot path. Prints exactly one line and returns the exit code.
+ * Deliberately imports no config parser, logger, Octokit, SDK or template engine unless a config is given.
+ */
+export async function runQueue(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const startedAt = Date.now();
+  try {
+    const inputs = resolveDeliveryInputs(argv, env);
+    const settings = await queueSettings(inputs, env);
+    const body = readBody(inputs.bodyFile);
+    if (settings.secret !== undefined && !isValidSignature(settings.secret, body, inputs.signature)) {
+      throw new CliError(
+        inputs.signature ? 'signature does not match the webhook secret' : 'missing X-Hub-Signature-256 signature',
+        EXIT.NO_PERM,
+      );
+    }
+    const payload = parsePayload(body);
+    const summary = describeEvent(inputs.event, payload);
+    const id = store(settings.dbPath, DEADLINE_MS - (Date.now() - startedAt), {
+      deliveryId: inputs.delivery,
+      eventType: inputs.event,
+      ...summary,
+      hookId: inputs.hookId ?? null,
+      payload: body,
+      payloadSha256: createHash('sha256').update(body).digest('hex'),
+      signature: inputs.signature ?? null,
+      now: Date.now(),
+    });
+    if (id === null) {
+      process.stdout.write(`duplicate ${inputs.delivery}\n`);
+    } else {
+      const name = summary.action ? `${inputs.event}.${summary.action}` : inputs.event;
+      process.stdout.write(`queued ${id} ${name} ${summary.repository ?? '-'}\n`);
+    }
+    return EXIT.OK;
+  } catch (error) {
+    const failure = error instanceof CliError ? error : new CliError(`unexpected: ${(error as Error).message}`, EXIT.TEMP_FAIL);
+    process.stdout.write(`error: ${failure.message}\n`);
+    return failure.exitCode;
+  }
+}
+
+interface QueueSettings {
+  dbPath: string;
+  secret: string | undefined;
+}
+
+async function queueSettings(inputs: DeliveryInputs, env: NodeJS.ProcessEnv): Promise<QueueSettings> {
+  const envSecret = env.HLS_GITHUB_WEBHOOK_SECRET || undefined;
+  if (!inputs.config) return { dbPath: inputs.db ?? 'hls.db', secret: envSecret };
+  const { loadConfig } = await import('../config/load.js');
+  const config = loadConfig(inputs.config, env);
+  const secret = envSecret ?? config.github.webhook_secret;
+  if (!config.features.signature_validation) return { dbPath: inputs.db ?? config.database.path, secret: undefined };
+  return { dbPath: inputs.db ?? config.database.path, secret };
+}
+
+function parsePayload(body: Buffer): Record<string, unknown> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new CliError('body is not valid JSON', EXIT.DATA);
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    throw new CliError('body is not a JSON object', EXIT.DATA);
+  }
+  return payload as Record<string, unknown>;
+}
+
+function store(dbPath: string, budgetMs: number, event: Parameters<typeof enqueueEvent>[1]): number | null {
+  let db;
+  try {
+    db = openDatabase(dbPath, { busyTimeoutMs: budgetMs, synchronous: 'FULL' });
+    return enqueueEvent(db, event);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    const reason = code.startsWith('SQLITE_') || code.startsWith('E') ? code : (error as Error).message;
+    throw new CliError(`database unavailable (${reason}); redeliver later`, EXIT.TEMP_FAIL);
+  } finally {
+    db?.close();
+  }
+}

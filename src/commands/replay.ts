@@ -1,0 +1,60 @@
+import { CliError, EXIT } from '../exit-codes.js';
+import { findEvent } from '../store/find.js';
+import { requeueEvents, selectForReplay, type ReplayCandidate } from '../store/replay.js';
+import type { EventStatus } from '../store/types.js';
+import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import { printJson, printLines } from './format.js';
+
+export interface ReplayFlags extends GlobalOptions {
+  status?: EventStatus;
+  since?: number;
+  repo?: string;
+  event?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `hls replay [ID|DELIVERY …]`: re-queues events with fresh attempts. Without references it takes the
+ * failed ones (or --status); with references it takes exactly those, and an unknown one is an error.
+ */
+export function runReplay(refs: string[], flags: ReplayFlags): number {
+  const { dbPath } = commandContext(flags);
+  const db = openForCommand(dbPath, true);
+  try {
+    const ids = refs.map((ref) => {
+      const event = findEvent(db, ref);
+      if (!event) throw new CliError(`no event with id or delivery "${ref}"`, EXIT.NO_INPUT);
+      if (event.status === 'processing') {
+        throw new CliError(`event ${event.id} is being processed by ${event.locked_by}; replay it once it has finished`, EXIT.TEMP_FAIL);
+      }
+      return event.id;
+    });
+    const candidates = selectForReplay(db, {
+      ids,
+      status: flags.status ?? (refs.length === 0 ? 'failed' : undefined),
+      since: flags.since === undefined ? undefined : Date.now() - flags.since,
+      repository: flags.repo,
+      eventType: flags.event,
+    });
+    const replayed = flags.dryRun ? 0 : requeueEvents(db, candidates.map((c) => c.id), Date.now());
+    if (flags.json) {
+      printJson({ dry_run: Boolean(flags.dryRun), replayed, events: candidates });
+    } else {
+      const verb = flags.dryRun ? 'would replay' : 'replayed';
+      printLines([
+        ...candidates.map((c) => `${verb} ${describe(c)}`),
+        flags.dryRun ? `${candidates.length} event(s) would be re-queued (dry run)` : `${replayed} event(s) re-queued`,
+      ]);
+    }
+    return EXIT.OK;
+  } finally {
+    db.close();
+  }
+}
+
+function describe(c: ReplayCandidate): string {
+  const name = c.action ? `${c.event_type}.${c.action}` : c.event_type;
+  const previous = c.error_message ? ` (${c.status}: ${c.error_class ?? 'error'}: ${c.error_message})` : ` (${c.status})`;
+  return `${c.id} ${c.delivery_id} ${name} ${c.repository ?? '-'}${previous}`;
+}

@@ -1,0 +1,107 @@
+import { CliError, EXIT } from '../exit-codes.js';
+import { analysisTotals, eventHistory, findEvent } from '../store/find.js';
+import type { EventRow } from '../store/types.js';
+import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import { formatMs, isoTime, printJson, printLines, table } from './format.js';
+
+export interface ShowFlags extends GlobalOptions {
+  json?: boolean;
+  payload?: boolean;
+}
+
+/** `hls show ID|DELIVERY`: one event with its status history, last error and a payload summary. */
+export function runShow(ref: string, flags: ShowFlags): number {
+  const { dbPath } = commandContext(flags);
+  const db = openForCommand(dbPath, true);
+  try {
+    const event = findEvent(db, ref);
+    if (!event) throw new CliError(`no event with id or delivery "${ref}"`, EXIT.NO_INPUT);
+    if (flags.payload) {
+      if (!event.payload) throw new CliError(`event ${event.id}: payload was pruned`, EXIT.NO_INPUT);
+      process.stdout.write(event.payload);
+      return EXIT.OK;
+    }
+    const history = eventHistory(db, event.id);
+    const report = {
+      ...eventSummary(event),
+      analyses: analysisTotals(db, event.id),
+      history: history.map((h) => ({ ...h, at: isoTime(h.at) })),
+    };
+    if (flags.json) {
+      printJson(report);
+      return EXIT.OK;
+    }
+    printLines([
+      `event ${event.id}  ${event.delivery_id}  ${report.event}  ${event.repository ?? '-'}`,
+      `status      ${event.status}${event.skip_reason ? ` (${event.skip_reason})` : ''}  attempts ${event.attempts}  replays ${event.replay_count}`,
+      `received    ${report.created_at}`,
+      `scheduled   ${report.scheduled_at}`,
+      ...(event.started_at ? [`started     ${report.started_at}`] : []),
+      ...(event.completed_at ? [`finished    ${report.completed_at}  (${formatMs(event.completed_at - (event.started_at ?? event.completed_at))})`] : []),
+      ...(event.locked_by ? [`lease       ${event.locked_by} until ${report.locked_until}`] : []),
+      ...(event.error_message ? [`last error  ${event.error_class}: ${event.error_message}`] : []),
+      `payload     ${report.payload.bytes} bytes  sha256 ${event.payload_sha256}${report.payload.title ? `  "${report.payload.title}"` : ''}`,
+      ...(report.payload.url ? [`url         ${report.payload.url}`] : []),
+      `sender      ${event.sender_login ?? '-'} (${event.sender_type ?? '-'})`,
+      `analyses    ${report.analyses.analyses}  tokens ${report.analyses.tokens}  cost $${report.analyses.cost_usd.toFixed(4)}`,
+      '',
+      ...table(
+        ['at', 'from', 'to', 'attempt', 'worker', 'detail'],
+        history.map((h) => [
+          isoTime(h.at)!,
+          h.from_status ?? '-',
+          h.to_status,
+          h.attempt,
+          h.worker ?? '-',
+          h.skip_reason ?? (h.error_message ? `${h.error_class}: ${h.error_message}` : ''),
+        ]),
+      ),
+    ]);
+    return EXIT.OK;
+  } finally {
+    db.close();
+  }
+}
+
+function eventSummary(event: EventRow) {
+  return {
+    id: event.id,
+    delivery_id: event.delivery_id,
+    event: event.action ? `${event.event_type}.${event.action}` : event.event_type,
+    event_type: event.event_type,
+    action: event.action,
+    repository: event.repository,
+    thread_key: event.thread_key,
+    sender: { login: event.sender_login, type: event.sender_type },
+    status: event.status,
+    skip_reason: event.skip_reason,
+    attempts: event.attempts,
+    replay_count: event.replay_count,
+    priority: event.priority,
+    created_at: isoTime(event.created_at),
+    scheduled_at: isoTime(event.scheduled_at),
+    started_at: isoTime(event.started_at),
+    completed_at: isoTime(event.completed_at),
+    locked_by: event.locked_by,
+    locked_until: isoTime(event.locked_until),
+    error_class: event.error_class,
+    error_message: event.error_message,
+    payload: { bytes: event.payload_size, sha256: event.payload_sha256, pruned: event.payload === null, ...payloadFacts(event.payload) },
+  };
+}
+
+/** Title and link of the issue, pull request, run or release the payload is about, when it has one. */
+function payloadFacts(payload: Buffer | null): { title: string | null; url: string | null } {
+  let body: Record<string, { title?: unknown; name?: unknown; html_url?: unknown } | undefined>;
+  try {
+    body = payload ? JSON.parse(payload.toString('utf8')) : {};
+  } catch {
+    return { title: null, url: null };
+  }
+  const subject = body.issue ?? body.pull_request ?? body.workflow_run ?? body.release ?? body.discussion;
+  const title = subject?.title ?? subject?.name;
+  return {
+    title: typeof title === 'string' ? title : null,
+    url: typeof subject?.html_url === 'string' ? subject.html_url : null,
+  };
+}

@@ -1,0 +1,100 @@
+import { readStats, type StatsSnapshot } from '../store/stats.js';
+import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import { formatMs, formatPercent, isoTime, printJson, printLines, table } from './format.js';
+
+export interface StatsFlags extends GlobalOptions {
+  json?: boolean;
+  since: number;
+  days: number;
+}
+
+/** `hls stats`: the figures, as text for a person or as the stable JSON document of the README. */
+export function runStats(flags: StatsFlags): number {
+  const { dbPath } = commandContext(flags);
+  const db = openForCommand(dbPath, true);
+  const now = Date.now();
+  const since = now - flags.since;
+  let snapshot: StatsSnapshot;
+  try {
+    snapshot = readStats(db, now, since, flags.days);
+  } finally {
+    db.close();
+  }
+  const report = statsReport(snapshot, { dbPath, now, since, days: flags.days });
+  if (flags.json) printJson(report);
+  else printLines(statsText(report));
+  return 0;
+}
+
+export type StatsReport = ReturnType<typeof statsReport>;
+
+export function statsReport(s: StatsSnapshot, at: { dbPath: string; now: number; since: number; days: number }) {
+  const { completed, failed, skipped } = s.finishedInWindow;
+  const today = new Date(at.now).toISOString().slice(0, 10);
+  const todayRow = s.daily.find((row) => row.date === today);
+  return {
+    generated_at: isoTime(at.now)!,
+    database: at.dbPath,
+    window: { since: isoTime(at.since)!, seconds: Math.round((at.now - at.since) / 1000) },
+    queue: s.queue,
+    oldest_due_age_seconds: s.oldestDueAt === null ? null : Math.max(0, Math.round((at.now - s.oldestDueAt) / 1000)),
+    window_totals: {
+      received: s.receivedInWindow,
+      completed,
+      failed,
+      skipped,
+      retries: s.retriesInWindow,
+      success_rate: completed + failed === 0 ? null : completed / (completed + failed),
+      processing_ms: {
+        count: s.processingMs.length,
+        p50: percentile(s.processingMs, 0.5),
+        p95: percentile(s.processingMs, 0.95),
+      },
+    },
+    by_event: s.byEvent.map(({ name, ...counts }) => ({ event: name, ...counts })),
+    by_repository: s.byRepository.map(({ name, ...counts }) => ({ repository: name, ...counts })),
+    today: {
+      date: today,
+      analyses: todayRow?.analyses ?? 0,
+      tokens: todayRow?.tokens ?? 0,
+      cost_usd: todayRow?.cost_usd ?? 0,
+    },
+    daily: s.daily,
+  };
+}
+
+/** Nearest-rank percentile of an ascending list. */
+function percentile(sorted: number[], fraction: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
+}
+
+function statsText(r: StatsReport): string[] {
+  const q = r.queue;
+  const w = r.window_totals;
+  const statusLine = (c: StatsReport['queue']) =>
+    `pending ${c.pending}  processing ${c.processing}  retry ${c.retry}  completed ${c.completed}  failed ${c.failed}  skipped ${c.skipped}`;
+  return [
+    `hls stats  ${r.database}  window ${formatMs(r.window.seconds * 1000)} (since ${r.window.since})`,
+    `queue       ${statusLine(q)}  total ${q.total}`,
+    `oldest due  ${r.oldest_due_age_seconds === null ? 'none' : formatMs(r.oldest_due_age_seconds * 1000)}`,
+    `window      received ${w.received}  completed ${w.completed}  failed ${w.failed}  skipped ${w.skipped}  retries ${w.retries}  success ${formatPercent(w.success_rate)}`,
+    `processing  p50 ${formatMs(w.processing_ms.p50)}  p95 ${formatMs(w.processing_ms.p95)}  (${w.processing_ms.count} completed)`,
+    `today       analyses ${r.today.analyses}  tokens ${r.today.tokens}  cost $${r.today.cost_usd.toFixed(4)}`,
+    '',
+    ...table(
+      ['event', 'total', 'completed', 'skipped', 'failed', 'waiting'],
+      r.by_event.map((g) => [g.event, g.total, g.completed, g.skipped, g.failed, g.pending + g.retry + g.processing]),
+    ),
+    '',
+    ...table(
+      ['repository', 'total', 'completed', 'skipped', 'failed', 'waiting'],
+      r.by_repository.map((g) => [g.repository, g.total, g.completed, g.skipped, g.failed, g.pending + g.retry + g.processing]),
+    ),
+    '',
+    ...table(
+      ['date', 'events', 'completed', 'failed', 'skipped', 'analyses', 'actions', 'cost_usd'],
+      r.daily.map((d) => [d.date, d.events, d.completed, d.failed, d.skipped, d.analyses, d.actions, d.cost_usd.toFixed(4)]),
+    ),
+  ];
+}

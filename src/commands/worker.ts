@@ -1,0 +1,53 @@
+import { hostname } from 'node:os';
+import { CliError, EXIT } from '../exit-codes.js';
+import { HandlerRegistry } from '../worker/handlers.js';
+import { Worker } from '../worker/runner.js';
+import { stopOnSignals } from '../worker/signals.js';
+import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+
+export interface WorkerFlags extends GlobalOptions {
+  id?: string;
+  concurrency?: number;
+  once?: boolean;
+  poll?: number;
+  /** Milliseconds (parsed from a duration). */
+  lease?: number;
+  /** Milliseconds (parsed from a duration). */
+  grace?: number;
+  dryRun?: boolean;
+}
+
+export async function runWorker(flags: WorkerFlags): Promise<number> {
+  const { config, dbPath, log } = commandContext(flags);
+  const queue = config.queue;
+  const id = flags.id ?? `${hostname()}:${process.pid}`;
+  if (!/^[\w.:@-]{1,100}$/.test(id)) throw new CliError(`invalid worker id "${id}": use letters, digits and . : @ - _`, EXIT.USAGE);
+  const registry = new HandlerRegistry();
+  await registry.registerModules(config.handlers);
+  const db = openForCommand(dbPath, false);
+  const worker = new Worker(
+    db,
+    registry,
+    config,
+    {
+      id,
+      concurrency: flags.concurrency ?? queue.concurrency,
+      pollMs: flags.poll ?? queue.poll_ms,
+      leaseMs: flags.lease ?? queue.lease_seconds * 1000,
+      graceMs: flags.grace ?? queue.grace_seconds * 1000,
+      maxAttempts: queue.max_attempts,
+      backoff: { baseMs: queue.backoff_base_seconds * 1000, maxMs: queue.backoff_max_seconds * 1000 },
+      once: flags.once ?? false,
+      dryRun: flags.dryRun ?? config.features.dry_run,
+    },
+    log,
+  );
+  const removeSignalHandlers = stopOnSignals(worker, log);
+  try {
+    await worker.run();
+  } finally {
+    removeSignalHandlers();
+    db.close();
+  }
+  return EXIT.OK;
+}

@@ -1,0 +1,38 @@
+const WHOLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
+const ANY = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+export class InterpolationError extends Error {}
+
+/**
+ * Replaces ${VAR} and ${VAR:-default} in every string of a parsed YAML tree.
+ * A value that is only "${VAR}" with VAR unset is dropped, so the key counts as not configured;
+ * an unset variable inside a longer string is an error, since the result would be half a value.
+ */
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path = ''): unknown {
+  if (typeof value === 'string') return interpolateString(value, env, path);
+  if (Array.isArray(value)) {
+    return value.map((item, index) => interpolateEnv(item, env, `${path}[${index}]`));
+  }
+  if (value !== null && typeof value === 'object') {
+    const result: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const resolved = interpolateEnv(item, env, path ? `${path}.${key}` : key);
+      if (resolved !== undefined) result[key] = resolved;
+    }
+    return result;
+  }
+  return value;
+}
+
+function interpolateString(text: string, env: NodeJS.ProcessEnv, path: string): string | undefined {
+  const whole = WHOLE.exec(text);
+  if (whole) {
+    const resolved = env[whole[1]!] || whole[2];
+    return resolved === undefined || resolved === '' ? undefined : resolved;
+  }
+  return text.replace(ANY, (_match, name: string, fallback: string | undefined) => {
+    const resolved = env[name] || fallback;
+    if (resolved === undefined) throw new InterpolationError(`${path}: environment variable ${name} is not set`);
+    return resolved;
+  });
+}

@@ -1,0 +1,53 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Db } from './open.js';
+
+/** schema.sql is version 1; migrations/NNN_*.sql (NNN ≥ 2) each end with `PRAGMA user_version = NNN;`. */
+export const SCHEMA_VERSION = 1;
+
+const ROOT = new URL('../../', import.meta.url);
+
+export class SchemaTooNewError extends Error {}
+
+/**
+ * Brings the file to SCHEMA_VERSION. Safe when many processes open a new file at once: the version is
+ * re-read inside an IMMEDIATE transaction, so exactly one of them applies the schema.
+ */
+export function migrate(db: Db): void {
+  if (currentVersion(db) === SCHEMA_VERSION) return;
+  // journal_mode cannot change inside a transaction; it is persistent, so this runs once per file.
+  db.pragma('journal_mode = WAL');
+  db.transaction(() => {
+    const version = currentVersion(db);
+    if (version > SCHEMA_VERSION) {
+      throw new SchemaTooNewError(
+        `database schema version ${version} is newer than this hls supports (${SCHEMA_VERSION}): upgrade hls`,
+      );
+    }
+    for (const migration of migrationsAfter(version)) db.exec(readFileSync(migration, 'utf8'));
+  }).immediate();
+}
+
+function currentVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrationsAfter(version: number): URL[] {
+  const dir = new URL('migrations/', ROOT);
+  const numbered = listSqlFiles(dir).flatMap((name) => {
+    const number = Number(/^(\d+)_[\w-]+\.sql$/.exec(name)?.[1]);
+    return number > 1 ? [{ number, url: new URL(name, dir) }] : [];
+  });
+  return [{ number: 1, url: new URL('schema.sql', ROOT) }, ...numbered]
+    .filter((migration) => migration.number > version && migration.number <= SCHEMA_VERSION)
+    .sort((a, b) => a.number - b.number)
+    .map((migration) => migration.url);
+}
+
+function listSqlFiles(dir: URL): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}

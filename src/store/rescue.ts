@@ -1,0 +1,27 @@
+import type { Db } from './open.js';
+
+export interface RescuedEvent {
+  id: number;
+  delivery_id: string;
+  status: 'retry' | 'failed';
+  attempts: number;
+}
+
+/**
+ * Events whose lease expired (their worker died or hung) go back to the queue, or to failed once they
+ * have used all their attempts, so that a crash-looping event cannot take workers down forever.
+ */
+export function rescueExpiredLeases(db: Db, now: number, maxAttempts: number): RescuedEvent[] {
+  return db
+    .prepare(
+      `UPDATE webhook_events
+          SET status = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'retry' END,
+              completed_at = CASE WHEN attempts >= @maxAttempts THEN @now END,
+              error_class = 'lease_expired',
+              error_message = 'lease held by ' || coalesce(locked_by, '?') || ' expired during attempt ' || attempts,
+              scheduled_at = @now, locked_by = NULL, locked_until = NULL
+        WHERE status = 'processing' AND locked_until < @now
+       RETURNING id, delivery_id, status, attempts`,
+    )
+    .all({ now, maxAttempts }) as RescuedEvent[];
+}

@@ -1,0 +1,114 @@
+import type { Db } from './open.js';
+import { EVENT_STATUSES, type EventStatus } from './types.js';
+
+export type StatusCounts = Record<EventStatus, number> & { total: number };
+
+export interface GroupCounts extends StatusCounts {
+  name: string;
+}
+
+export interface DailyRow {
+  date: string;
+  events: number;
+  completed: number;
+  failed: number;
+  skipped: number;
+  analyses: number;
+  actions: number;
+  tokens: number;
+  cost_usd: number;
+}
+
+export interface StatsSnapshot {
+  queue: StatusCounts;
+  oldestDueAt: number | null;
+  receivedInWindow: number;
+  finishedInWindow: Record<'completed' | 'failed' | 'skipped', number>;
+  retriesInWindow: number;
+  processingMs: number[];
+  byEvent: GroupCounts[];
+  byRepository: GroupCounts[];
+  daily: DailyRow[];
+}
+
+/** Reads everything `hls stats` reports, in one read transaction so the figures agree with each other. */
+export function readStats(db: Db, now: number, since: number, days: number): StatsSnapshot {
+  return db.transaction(() => {
+    const byStatus = db.prepare(`SELECT status, count(*) AS n FROM webhook_events GROUP BY status`).all() as { status: EventStatus; n: number }[];
+    const oldest = db
+      .prepare(`SELECT min(scheduled_at) AS at FROM webhook_events WHERE status IN ('pending', 'retry') AND scheduled_at <= ?`)
+      .get(now) as { at: number | null };
+    const received = db.prepare(`SELECT count(*) AS n FROM webhook_events WHERE created_at >= ?`).get(since) as { n: number };
+    const finished = db
+      .prepare(
+        `SELECT status, count(*) AS n FROM webhook_events
+          WHERE completed_at >= ? AND status IN ('completed', 'failed', 'skipped') GROUP BY status`,
+      )
+      .all(since) as { status: 'completed' | 'failed' | 'skipped'; n: number }[];
+    const retries = db
+      .prepare(`SELECT count(*) AS n FROM event_history WHERE at >= ? AND to_status = 'retry'`)
+      .get(since) as { n: number };
+    const durations = db
+      .prepare(
+        `SELECT completed_at - started_at AS ms FROM webhook_events
+          WHERE status = 'completed' AND completed_at >= ? AND started_at IS NOT NULL ORDER BY ms`,
+      )
+      .pluck()
+      .all(since) as number[];
+    const grouped = (column: string): GroupCounts[] =>
+      groupCounts(
+        db
+          .prepare(
+            `SELECT coalesce(${column}, '-') AS name, status, count(*) AS n FROM webhook_events
+              WHERE created_at >= ? GROUP BY 1, 2`,
+          )
+          .all(since) as { name: string; status: EventStatus; n: number }[],
+      );
+    const daily = db
+      .prepare(
+        `SELECT date, total_webhooks AS events, completed, failed, skipped, claude_analyses AS analyses,
+                github_actions AS actions, tokens, total_cost_usd AS cost_usd
+           FROM daily_stats WHERE date >= date(? / 1000, 'unixepoch') ORDER BY date DESC`,
+      )
+      .all(now - (days - 1) * 86_400_000) as DailyRow[];
+    return {
+      queue: countByStatus(byStatus),
+      oldestDueAt: oldest.at,
+      receivedInWindow: received.n,
+      finishedInWindow: {
+        completed: finished.find((row) => row.status === 'completed')?.n ?? 0,
+        failed: finished.find((row) => row.status === 'failed')?.n ?? 0,
+        skipped: finished.find((row) => row.status === 'skipped')?.n ?? 0,
+      },
+      retriesInWindow: retries.n,
+      processingMs: durations,
+      byEvent: grouped('event_type'),
+      byRepository: grouped('repository'),
+      daily,
+    };
+  })();
+}
+
+function emptyCounts(): StatusCounts {
+  return { ...(Object.fromEntries(EVENT_STATUSES.map((status) => [status, 0])) as Record<EventStatus, number>), total: 0 };
+}
+
+function countByStatus(rows: { status: EventStatus; n: number }[]): StatusCounts {
+  const counts = emptyCounts();
+  for (const row of rows) {
+    counts[row.status] += row.n;
+    counts.total += row.n;
+  }
+  return counts;
+}
+
+function groupCounts(rows: { name: string; status: EventStatus; n: number }[]): GroupCounts[] {
+  const groups = new Map<string, GroupCounts>();
+  for (const row of rows) {
+    const group = groups.get(row.name) ?? { name: row.name, ...emptyCounts() };
+    group[row.status] += row.n;
+    group.total += row.n;
+    groups.set(row.name, group);
+  }
+  return [...groups.values()].sort((a, b) => b.total - a.total || a.name.localeCompare(b.name));
+}

@@ -1,0 +1,221 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../log.js';
+import { claimNextEvent } from '../store/claim.js';
+import { extendLease, finishEvent, releaseLease, type Outcome } from '../store/lease.js';
+import type { Db } from '../store/open.js';
+import { rescueExpiredLeases } from '../store/rescue.js';
+import type { EventRow, Lease } from '../store/types.js';
+import { retryDelayMs, type BackoffPolicy } from './backoff.js';
+import { classifyError } from './errors.js';
+import type { HandlerRegistry } from './handlers.js';
+
+export interface WorkerOptions {
+  id: string;
+  concurrency: number;
+  pollMs: number;
+  leaseMs: number;
+  graceMs: number;
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  once: boolean;
+  dryRun: boolean;
+}
+
+interface Job {
+  lease: Lease;
+  event: EventRow;
+  controller: AbortController;
+  done: Promise<void>;
+  /** Set when the event was given back or taken over; its result must then not be written. */
+  abandoned: boolean;
+}
+
+/** Claims due events and runs up to `concurrency` of them at once, each under a lease kept alive by a heartbeat. */
+export class Worker {
+  private readonly jobs = new Map<number, Job>();
+  private stopping = false;
+  private wake: () => void = () => {};
+
+  constructor(
+    private readonly db: Db,
+    private readonly registry: HandlerRegistry,
+    private readonly config: LoadedConfig,
+    private readonly options: WorkerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async run(): Promise<void> {
+    const heartbeat = setInterval(() => this.heartbeat(), Math.max(50, this.options.leaseMs / 3));
+    this.log.info('worker started', { worker: this.options.id, concurrency: this.options.concurrency });
+    try {
+      while (!this.stopping) {
+        this.rescue();
+        const claimed = this.fillSlots();
+        if (this.options.once && claimed === 0 && this.jobs.size === 0) break;
+        await this.idle(claimed > 0 && this.jobs.size < this.options.concurrency ? 0 : this.options.pollMs);
+      }
+      await this.drain();
+    } finally {
+      clearInterval(heartbeat);
+    }
+    this.log.info('worker stopped', { worker: this.options.id });
+  }
+
+  /** Stop claiming; in-flight events get the grace period to finish. */
+  stop(): void {
+    this.stopping = true;
+    this.wake();
+  }
+
+  /** Give every in-flight event back at once (second signal). */
+  abandonAll(): void {
+    this.stopping = true;
+    for (const job of this.jobs.values()) this.giveBack(job);
+    this.wake();
+  }
+
+  private fillSlots(): number {
+    let claimed = 0;
+    while (!this.stopping && this.jobs.size < this.options.concurrency) {
+      const event = claimNextEvent(this.db, this.options.id, Date.now(), this.options.leaseMs);
+      if (!event) break;
+      claimed++;
+      this.start(event);
+    }
+    return claimed;
+  }
+
+  private start(event: EventRow): void {
+    const job: Job = {
+      lease: { id: event.id, worker: this.options.id, attempt: event.attempts },
+      event,
+      controller: new AbortController(),
+      done: Promise.resolve(),
+      abandoned: false,
+    };
+    this.jobs.set(event.id, job);
+    job.done = this.process(job).finally(() => {
+      this.jobs.delete(event.id);
+      this.wake();
+    });
+  }
+
+  private async process(job: Job): Promise<void> {
+    const { event } = job;
+    const fields = eventFields(event);
+    const started = Date.now();
+    this.log.debug('claimed', { ...fields, attempt: event.attempts });
+    let outcome: Outcome;
+    try {
+      outcome = await this.handle(job);
+    } catch (error) {
+      const verdict = classifyError(error);
+      const exhausted = event.attempts >= this.options.maxAttempts;
+      outcome =
+        verdict.kind === 'transient' && !exhausted
+          ? {
+              status: 'retry',
+              runAt: Date.now() + retryDelayMs(event.attempts, this.options.backoff, verdict.retryAfterMs),
+              errorClass: verdict.errorClass,
+              message: verdict.message,
+            }
+          : { status: 'failed', errorClass: verdict.errorClass, message: verdict.message };
+    }
+    if (job.abandoned) return;
+    const written = finishEvent(this.db, job.lease, outcome, Date.now());
+    const duration_ms = Date.now() - started;
+    if (!written) {
+      this.log.warn('lease lost before the result was written; another worker owns the event now', fields);
+    } else if (outcome.status === 'completed') {
+      this.log.info('completed', { ...fields, duration_ms });
+    } else if (outcome.status === 'skipped') {
+      this.log.info('skipped', { ...fields, reason: outcome.reason });
+    } else {
+      const level = outcome.status === 'failed' ? 'error' : 'warn';
+      this.log[level](outcome.status === 'failed' ? 'failed' : 'will retry', {
+        ...fields,
+        attempt: event.attempts,
+        error_class: outcome.errorClass,
+        error: outcome.message,
+        ...(outcome.status === 'retry' ? { retry_at: new Date(outcome.runAt).toISOString() } : {}),
+      });
+    }
+  }
+
+  private async handle(job: Job): Promise<Outcome> {
+    const { event } = job;
+    const handler = this.registry.get(event.event_type);
+    if (!handler) return { status: 'skipped', reason: 'no handler' };
+    if (event.payload === null) throw Object.assign(new Error('payload was pruned'), { retryable: false });
+    const payload = JSON.parse(event.payload.toString('utf8')) as Record<string, unknown>;
+    const result = await handler({
+      event,
+      payload,
+      signal: job.controller.signal,
+      log: this.log,
+      config: this.config,
+      db: this.db,
+      dryRun: this.options.dryRun,
+    });
+    return result && 'skipped' in result ? { status: 'skipped', reason: result.skipped } : { status: 'completed' };
+  }
+
+  private heartbeat(): void {
+    const until = Date.now() + this.options.leaseMs;
+    for (const job of this.jobs.values()) {
+      if (job.abandoned) continue;
+      try {
+        if (!extendLease(this.db, job.lease, until)) {
+          job.abandoned = true;
+          job.controller.abort(new Error('lease lost'));
+          this.log.warn('lease lost; abandoning the event', eventFields(job.event));
+        }
+      } catch (error) {
+        this.log.warn('heartbeat failed; will try again', { ...eventFields(job.event), error: (error as Error).message });
+      }
+    }
+  }
+
+  private rescue(): void {
+    for (const rescued of rescueExpiredLeases(this.db, Date.now(), this.options.maxAttempts)) {
+      this.log.warn('reclaimed an event whose lease expired', {
+        event_id: rescued.id,
+        delivery_id: rescued.delivery_id,
+        status: rescued.status,
+        attempt: rescued.attempts,
+      });
+    }
+  }
+
+  /** Timers are unref'd: the heartbeat interval keeps the process alive while run() is active. */
+  private async idle(ms: number): Promise<void> {
+    if (ms === 0 || this.stopping) return;
+    const woken = new Promise<void>((resolve) => (this.wake = resolve));
+    await Promise.race([sleep(ms, undefined, { ref: false }), woken]);
+  }
+
+  /** Waits for in-flight events up to the grace period, then hands the rest back to the queue. */
+  private async drain(): Promise<void> {
+    if (this.jobs.size === 0) return;
+    this.log.info('waiting for in-flight events', { worker: this.options.id, in_flight: this.jobs.size, grace_ms: this.options.graceMs });
+    const allDone = Promise.all([...this.jobs.values()].map((job) => job.done));
+    const graceOver = sleep(this.options.graceMs, 'timeout' as const, { ref: false });
+    if ((await Promise.race([allDone, graceOver])) === 'timeout') {
+      for (const job of this.jobs.values()) this.giveBack(job);
+    }
+  }
+
+  private giveBack(job: Job): void {
+    if (job.abandoned) return;
+    job.abandoned = true;
+    job.controller.abort(new Error('worker shutting down'));
+    if (releaseLease(this.db, job.lease, Date.now())) {
+      this.log.info('returned to the queue (attempt not counted)', eventFields(job.event));
+    }
+  }
+}
+
+export function eventFields(event: EventRow): Record<string, unknown> {
+  return { event_id: event.id, delivery_id: event.delivery_id, event: event.event_type, repository: event.repository };
+}
