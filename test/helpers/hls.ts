@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterAll } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const HLS_BIN = join(ROOT, 'bin/hls');
@@ -58,11 +58,11 @@ export function runHls(args: string[], options: RunOptions = {}): Promise<RunRes
 }
 
 const tempDirs: string[] = [];
-afterEach(() => {
+afterAll(() => {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh directory removed after the test. */
+/** A fresh directory, removed when the test file is done. */
 export function tempDir(prefix = 'hls-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   tempDirs.push(dir);

@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, runHls, tempDir } from './hls.js';
+import { issuePayload, writeBody } from './payloads.js';
+
+export const SCRIPTED_HANDLER = join(ROOT, 'test/fixtures/handlers/scripted.mjs');
+
+export interface Workspace {
+  dir: string;
+  db: string;
+  config: string;
+  effects: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * A temp dir with a config that routes `issues` to the scripted test handler and uses short queue
+ * timings. `queue` overrides the queue section.
+ */
+export function workspace(queue: Record<string, number> = {}): Workspace {
+  const dir = tempDir();
+  const db = join(dir, 'hls.db');
+  const config = join(dir, 'settings.yaml');
+  const effects = join(dir, 'effects.log');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      database: { path: db },
+      handlers: { issues: SCRIPTED_HANDLER },
+      queue: { max_attempts: 3, backoff_base_seconds: 0.2, backoff_max_seconds: 2, lease_seconds: 5, poll_ms: 50, grace_seconds: 5, ...queue },
+      logging: { format: 'json', level: 'debug' },
+    }),
+  );
+  return { dir, db, config, effects, env: { HLS_CONFIG: config, HLS_TEST_EFFECTS: effects } };
+}
+
+let counter = 0;
+
+/** Queues an issues.opened event whose payload carries a script for the test handler; returns its id. */
+export async function queueIssue(ws: Workspace, script: Record<string, unknown> = {}, number = ++counter): Promise<number> {
+  const delivery = `test-${process.pid}-${++counter}`;
+  const body = writeBody(ws.dir, `${delivery}.json`, issuePayload(number, 'octo-org/widgets', { hls_test: script }));
+  return queueFile(ws, 'issues', delivery, body);
+}
+
+export async function queueFile(ws: Workspace, event: string, delivery: string, bodyFile: string): Promise<number> {
+  const result = await runHls(['queue', '--event', event, '--delivery', delivery, '--body-file', bodyFile], { env: ws.env });
+  const match = /^queued (\d+) /.exec(result.stdout);
+  if (result.code !== 0 || !match) throw new Error(`hls queue failed: ${result.code} ${result.stdout}`);
+  return Number(match[1]);
+}
