@@ -132,6 +132,23 @@ describe('hls worker', () => {
     expect(effects(ws)).toEqual([expect.stringMatching(new RegExp(`^test-\\d+-\\d+ ${rescuer.pid} 2$`))]);
   });
 
+  it('an event that kills its worker every time ends failed after max_attempts instead of looping', async () => {
+    const ws = workspace({ lease_seconds: 0.3, max_attempts: 2 });
+    const poison = await queueIssue(ws, { crash: true });
+    const healthy = await queueIssue(ws);
+    const exits: (string | null)[] = [];
+    for (let run = 0; run < 6 && event(ws, poison).status !== 'failed'; run++) {
+      const result = await runHls(['worker', '--once', '--id', `run-${run}`, '--concurrency', '1'], { env: ws.env });
+      exits.push(result.signal);
+      if (event(ws, poison).status === 'processing') await new Promise((r) => setTimeout(r, 400));
+    }
+    expect(exits.filter((signal) => signal === 'SIGKILL')).toHaveLength(2);
+    expect(event(ws, poison)).toMatchObject({ status: 'failed', attempts: 2, error_class: 'lease_expired' });
+    expect(history(ws, poison).map((h) => h.to_status)).toEqual(['pending', 'processing', 'retry', 'processing', 'failed']);
+    await runHls(['worker', '--once'], { env: ws.env });
+    expect(event(ws, healthy).status).toBe('completed');
+  });
+
   it('keeps a long event leased through heartbeats, so no other worker steals it', async () => {
     const ws = workspace({ lease_seconds: 0.6 });
     const id = await queueIssue(ws, { sleep_ms: 2500 });
