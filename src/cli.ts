@@ -25,9 +25,8 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .version(VERSION)
     .option('--config <file>', 'YAML config file (default: $HLS_CONFIG)')
     .option('--db <path>', 'SQLite database (default: $HLS_DB, then database.path, then ./hls.db)')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (see --help)\n`) });
 
   const queueHelp = QUEUE_OPTIONS.map((o) => `  --${`${o.name} <${o.value}>`.padEnd(22)} ${o.help} (env ${o.env})`).join('\n');
   program
@@ -121,7 +120,8 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram(run).parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      const done = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
+      // `hls` alone prints the help and counts as a usage error; an explicit --help does not.
+      const done = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
       return done ? EXIT.OK : EXIT.USAGE;
     }
     if (error instanceof CliError) {

@@ -35,6 +35,7 @@ interface Job {
 export class Worker {
   private readonly jobs = new Map<number, Job>();
   private stopping = false;
+  private lastRescueAt = 0;
   private wake: () => void = () => {};
 
   constructor(
@@ -177,8 +178,12 @@ export class Worker {
     }
   }
 
+  /** At most once a second: it is a write, and every idle worker would otherwise take the lock each poll. */
   private rescue(): void {
-    for (const rescued of rescueExpiredLeases(this.db, Date.now(), this.options.maxAttempts)) {
+    const now = Date.now();
+    if (now - this.lastRescueAt < Math.min(1000, this.options.leaseMs)) return;
+    this.lastRescueAt = now;
+    for (const rescued of rescueExpiredLeases(this.db, now, this.options.maxAttempts)) {
       this.log.warn('reclaimed an event whose lease expired', {
         event_id: rescued.id,
         delivery_id: rescued.delivery_id,
