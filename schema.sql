@@ -32,10 +32,11 @@ CREATE TABLE webhook_events (
   replay_count    INTEGER NOT NULL DEFAULT 0
 );
 
--- The claim walks this partial index in claim order and stops at the first due row.
+-- The claim walks this partial index in claim order and stops at the first due row
+-- (named with INDEXED BY in the claim, so that the planner can never fall back to a sort).
 CREATE INDEX webhook_events_due ON webhook_events (priority, scheduled_at, id)
   WHERE status IN ('pending', 'retry');
-CREATE INDEX webhook_events_lease ON webhook_events (status, locked_until);
+CREATE INDEX webhook_events_leased ON webhook_events (locked_until) WHERE status = 'processing';
 CREATE INDEX webhook_events_created ON webhook_events (created_at);
 CREATE INDEX webhook_events_thread ON webhook_events (thread_key, id);
 

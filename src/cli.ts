@@ -5,11 +5,15 @@ import { CliError, EXIT } from './exit-codes.js';
 import { QUEUE_OPTIONS } from './intake/inputs.js';
 import { EVENT_STATUSES } from './store/types.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 /** Wraps the shared parsers so that commander reports a bad value as a usage error. */
 const asDuration = (value: string): number => wrapParser(() => parseDuration(value));
-const asCount = (what: string) => (value: string): number => wrapParser(() => parsePositiveInt(value, what));
+const asCount =
+  (what: string) =>
+  (value: string): number =>
+    wrapParser(() => parsePositiveInt(value, what));
 
 function wrapParser(parse: () => number): number {
   try {
@@ -28,7 +32,9 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (see --help)\n`) });
 
-  const queueHelp = QUEUE_OPTIONS.map((o) => `  --${`${o.name} <${o.value}>`.padEnd(22)} ${o.help} (env ${o.env})`).join('\n');
+  const queueHelp = QUEUE_OPTIONS.map(
+    (o) => `  --${`${o.name} <${o.value}>`.padEnd(22)} ${o.help} (env ${o.env})`,
+  ).join('\n');
   program
     .command('queue')
     .description('store one delivery from the relay (one line of output; exit codes in the README)')
@@ -40,7 +46,10 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
       run(async () => {
         const { runQueue } = await import('./commands/queue.js');
         const globals = program.opts<{ db?: string; config?: string }>();
-        const inherited = [...(globals.db ? ['--db', globals.db] : []), ...(globals.config ? ['--config', globals.config] : [])];
+        const inherited = [
+          ...(globals.db ? ['--db', globals.db] : []),
+          ...(globals.config ? ['--config', globals.config] : []),
+        ];
         return runQueue([...inherited, ...command.args]);
       }),
     );
@@ -68,7 +77,11 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .command('stats')
     .description('queue health, throughput and cost')
     .option('--json', 'print the JSON document described in the README')
-    .addOption(new Option('--since <duration>', 'window for throughput figures, e.g. 1h, 24h, 7d').default(86_400_000, '24h').argParser(asDuration))
+    .addOption(
+      new Option('--since <duration>', 'window for throughput figures, e.g. 1h, 24h, 7d')
+        .default(86_400_000, '24h')
+        .argParser(asDuration),
+    )
     .addOption(new Option('--days <n>', 'daily rows to show').default(7).argParser(asCount('days')))
     .action((_options, command: Command) =>
       run(async () => {
@@ -81,7 +94,11 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .command('replay')
     .description('re-queue events (default: all failed ones) with fresh attempts')
     .argument('[refs...]', 'event ids or delivery ids')
-    .addOption(new Option('--status <status>', 'only events in this status').choices(EVENT_STATUSES.filter((s) => s !== 'processing')))
+    .addOption(
+      new Option('--status <status>', 'only events in this status').choices(
+        EVENT_STATUSES.filter((s) => s !== 'processing'),
+      ),
+    )
     .option('--since <duration>', 'only events received within this window', asDuration)
     .option('--repo <owner/repo>', 'only events of this repository')
     .option('--event <type>', 'only events of this type')

@@ -19,13 +19,19 @@ repositories:
     events: [issues, pull_request, isues]
 `);
     expect(result.code).toBe(78);
-    expect(result.stderr).toMatch(/^error: config .*settings\.yaml: repositories\[0\]\.events\[2\]: unknown event "isues"\n$/);
+    expect(result.stderr).toMatch(
+      /^error: config .*settings\.yaml: repositories\[0\]\.events\[2\]: unknown event "isues"\n$/,
+    );
   });
 
   it('rejects unknown keys, wrong types and malformed repository names with their paths', async () => {
     expect((await statsWith('github:\n  tokne: x\n')).stderr).toMatch(/: github: unknown key "tokne"\n$/);
-    expect((await statsWith('queue:\n  max_attempts: many\n')).stderr).toMatch(/: queue\.max_attempts: .*expected number/);
-    expect((await statsWith('repositories:\n  - name: widgets\n')).stderr).toMatch(/: repositories\[0\]\.name: expected "owner\/repo"\n$/);
+    expect((await statsWith('queue:\n  max_attempts: many\n')).stderr).toMatch(
+      /: queue\.max_attempts: .*expected number/,
+    );
+    expect((await statsWith('repositories:\n  - name: widgets\n')).stderr).toMatch(
+      /: repositories\[0\]\.name: expected "owner\/repo"\n$/,
+    );
     expect((await statsWith('logging:\n  format: xml\n')).code).toBe(78);
   });
 
@@ -58,9 +64,12 @@ repositories:
 
   it('never prints secret values, even when the config around them is wrong', async () => {
     const secret = 'ghp_THIS_IS_A_SECRET_123';
-    const result = await statsWith('github:\n  token: ${GITHUB_TOKEN}\n  webhook_secret: ${GITHUB_TOKEN}\nqueue:\n  concurrency: 0\n', {
-      GITHUB_TOKEN: secret,
-    });
+    const result = await statsWith(
+      'github:\n  token: ${GITHUB_TOKEN}\n  webhook_secret: ${GITHUB_TOKEN}\nqueue:\n  concurrency: 0\n',
+      {
+        GITHUB_TOKEN: secret,
+      },
+    );
     expect(result.code).toBe(78);
     expect(result.stderr).toMatch(/queue\.concurrency/);
     expect(result.stdout + result.stderr).not.toContain(secret);

@@ -14,12 +14,22 @@ beforeAll(async () => {
   ids.done1 = await queueIssue(ws, {}, 101);
   ids.done2 = await queueIssue(ws, { sleep_ms: 30 }, 102);
   ids.broken = await queueIssue(ws, { fail: 404 }, 103);
-  ids.push = await queueFile(ws, 'push', 'push-delivery-1', writeBody(ws.dir, 'push.json', { ref: 'refs/heads/main', repository: { full_name: 'octo-org/gadgets' } }));
+  ids.push = await queueFile(
+    ws,
+    'push',
+    'push-delivery-1',
+    writeBody(ws.dir, 'push.json', { ref: 'refs/heads/main', repository: { full_name: 'octo-org/gadgets' } }),
+  );
   const worker = await runHls(['worker', '--once', '--id', 'stats-worker'], { env: ws.env });
   expect(worker.code).toBe(0);
 });
 
-const status = (id: number) => query<{ status: string; attempts: number; replay_count: number; error_message: string | null }>(ws.db, 'SELECT * FROM webhook_events WHERE id = ?', id)[0]!;
+const status = (id: number) =>
+  query<{ status: string; attempts: number; replay_count: number; error_message: string | null }>(
+    ws.db,
+    'SELECT * FROM webhook_events WHERE id = ?',
+    id,
+  )[0]!;
 
 describe('hls stats', () => {
   it('--json reports queue state, window totals, groups and today', async () => {
@@ -29,7 +39,14 @@ describe('hls stats', () => {
     expect(stats.queue).toEqual({ pending: 0, processing: 0, retry: 0, completed: 2, failed: 1, skipped: 1, total: 4 });
     expect(stats.oldest_due_age_seconds).toBeNull();
     expect(stats.window.seconds).toBe(86_400);
-    expect(stats.window_totals).toMatchObject({ received: 4, completed: 2, failed: 1, skipped: 1, retries: 0, success_rate: 2 / 3 });
+    expect(stats.window_totals).toMatchObject({
+      received: 4,
+      completed: 2,
+      failed: 1,
+      skipped: 1,
+      retries: 0,
+      success_rate: 2 / 3,
+    });
     expect(stats.window_totals.processing_ms.count).toBe(2);
     expect(stats.window_totals.processing_ms.p95).toBeGreaterThanOrEqual(stats.window_totals.processing_ms.p50);
     expect(stats.by_event).toEqual([
@@ -42,14 +59,18 @@ describe('hls stats', () => {
     ]);
     const today = new Date().toISOString().slice(0, 10);
     expect(stats.today).toEqual({ date: today, analyses: 0, tokens: 0, cost_usd: 0 });
-    expect(stats.daily).toEqual([{ date: today, events: 4, completed: 2, failed: 1, skipped: 1, analyses: 0, actions: 0, tokens: 0, cost_usd: 0 }]);
+    expect(stats.daily).toEqual([
+      { date: today, events: 4, completed: 2, failed: 1, skipped: 1, analyses: 0, actions: 0, tokens: 0, cost_usd: 0 },
+    ]);
   });
 
   it('prints a readable summary and shows the oldest due event', async () => {
     const waiting = await queueIssue(ws, {}, 104);
     const result = await runHls(['stats', '--since', '1h'], { env: ws.env });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^queue +pending 1 +processing 0 +retry 0 +completed 2 +failed 1 +skipped 1 +total 5$/m);
+    expect(result.stdout).toMatch(
+      /^queue +pending 1 +processing 0 +retry 0 +completed 2 +failed 1 +skipped 1 +total 5$/m,
+    );
     expect(result.stdout).toMatch(/^oldest due +\d+(ms|\.\ds)$/m);
     expect(result.stdout).toMatch(/^window +received 5 +completed 2 +failed 1 +skipped 1 +retries 0 +success 66\.7%$/m);
     expect(result.stdout).toMatch(/^issues +4 +2 +0 +1 +1$/m);
@@ -69,7 +90,9 @@ describe('hls show', () => {
   it('prints one event with its history and last error', async () => {
     const result = await runHls(['show', String(ids.broken)], { env: ws.env });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(new RegExp(`^event ${ids.broken} +test-\\d+-\\d+ +issues\\.opened +octo-org/widgets$`, 'm'));
+    expect(result.stdout).toMatch(
+      new RegExp(`^event ${ids.broken} +test-\\d+-\\d+ +issues\\.opened +octo-org/widgets$`, 'm'),
+    );
     expect(result.stdout).toMatch(/^status +failed +attempts 1 +replays 0$/m);
     expect(result.stdout).toMatch(/^last error +permanent:http_404: HTTP 404 from the fake API$/m);
     expect(result.stdout).toContain('"Widget crashes on start (#103)"');
@@ -80,7 +103,13 @@ describe('hls show', () => {
     const json = await runHls(['show', 'push-delivery-1', '--json'], { env: ws.env });
     expect(json.code).toBe(0);
     const shown = JSON.parse(json.stdout);
-    expect(shown).toMatchObject({ id: ids.push, event: 'push', status: 'skipped', skip_reason: 'no handler', repository: 'octo-org/gadgets' });
+    expect(shown).toMatchObject({
+      id: ids.push,
+      event: 'push',
+      status: 'skipped',
+      skip_reason: 'no handler',
+      repository: 'octo-org/gadgets',
+    });
     expect(shown.history.map((h: { to_status: string }) => h.to_status)).toEqual(['pending', 'processing', 'skipped']);
     const raw = await runHls(['show', 'push-delivery-1', '--payload'], { env: ws.env });
     expect(raw.stdout).toBe(readFileSync(join(ws.dir, 'push.json'), 'utf8'));
@@ -97,7 +126,12 @@ describe('hls replay', () => {
   it('--dry-run lists the failed events and changes nothing', async () => {
     const result = await runHls(['replay', '--dry-run'], { env: ws.env });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(new RegExp(`^would replay ${ids.broken} test-\\d+-\\d+ issues\\.opened octo-org/widgets \\(failed: permanent:http_404: HTTP 404 from the fake API\\)$`, 'm'));
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `^would replay ${ids.broken} test-\\d+-\\d+ issues\\.opened octo-org/widgets \\(failed: permanent:http_404: HTTP 404 from the fake API\\)$`,
+        'm',
+      ),
+    );
     expect(result.stdout).toContain('1 event(s) would be re-queued (dry run)');
     expect(status(ids.broken).status).toBe('failed');
   });
@@ -106,9 +140,19 @@ describe('hls replay', () => {
     const result = await runHls(['replay'], { env: ws.env });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^1 event\(s\) re-queued$/m);
-    expect(status(ids.broken)).toMatchObject({ status: 'pending', attempts: 0, replay_count: 1, error_message: 'HTTP 404 from the fake API' });
+    expect(status(ids.broken)).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      replay_count: 1,
+      error_message: 'HTTP 404 from the fake API',
+    });
     const shown = JSON.parse((await runHls(['show', String(ids.broken), '--json'], { env: ws.env })).stdout);
-    expect(shown.history.map((h: { to_status: string }) => h.to_status)).toEqual(['pending', 'processing', 'failed', 'pending']);
+    expect(shown.history.map((h: { to_status: string }) => h.to_status)).toEqual([
+      'pending',
+      'processing',
+      'failed',
+      'pending',
+    ]);
     expect(shown.history[2].error_class).toBe('permanent:http_404');
     const again = await runHls(['worker', '--once'], { env: ws.env });
     expect(again.code).toBe(0);
@@ -123,7 +167,10 @@ describe('hls replay', () => {
     expect(status(ids.done1)).toMatchObject({ status: 'pending', replay_count: 1 });
     await runHls(['worker', '--once'], { env: ws.env });
 
-    const filtered = await runHls(['replay', '--status', 'skipped', '--event', 'push', '--repo', 'octo-org/gadgets', '--since', '1h'], { env: ws.env });
+    const filtered = await runHls(
+      ['replay', '--status', 'skipped', '--event', 'push', '--repo', 'octo-org/gadgets', '--since', '1h'],
+      { env: ws.env },
+    );
     expect(filtered.stdout).toMatch(/^1 event\(s\) re-queued$/m);
     expect(status(ids.push)).toMatchObject({ status: 'pending', replay_count: 2 });
   });

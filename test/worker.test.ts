@@ -26,15 +26,22 @@ interface History {
 }
 
 const event = (ws: Workspace, id: number) => query<Row>(ws.db, 'SELECT * FROM webhook_events WHERE id = ?', id)[0]!;
-const history = (ws: Workspace, id: number) => query<History>(ws.db, 'SELECT * FROM event_history WHERE event_id = ? ORDER BY id', id);
-const effects = (ws: Workspace) => (existsSync(ws.effects) ? readFileSync(ws.effects, 'utf8').trim().split('\n').filter(Boolean) : []);
+const history = (ws: Workspace, id: number) =>
+  query<History>(ws.db, 'SELECT * FROM event_history WHERE event_id = ? ORDER BY id', id);
+const effects = (ws: Workspace) =>
+  existsSync(ws.effects) ? readFileSync(ws.effects, 'utf8').trim().split('\n').filter(Boolean) : [];
 
 describe('hls worker', () => {
   it('--once completes handled events, skips unhandled ones, then exits 0', async () => {
     const ws = workspace();
     const first = await queueIssue(ws);
     const second = await queueIssue(ws, { skip: 'not interesting' });
-    const push = await queueFile(ws, 'push', 'push-1', writeBody(ws.dir, 'push.json', { ref: 'refs/heads/main', repository: { full_name: 'octo-org/widgets' } }));
+    const push = await queueFile(
+      ws,
+      'push',
+      'push-1',
+      writeBody(ws.dir, 'push.json', { ref: 'refs/heads/main', repository: { full_name: 'octo-org/widgets' } }),
+    );
 
     const result = await runHls(['worker', '--once', '--id', 'w1'], { env: ws.env });
 
@@ -43,9 +50,16 @@ describe('hls worker', () => {
     expect(event(ws, second)).toMatchObject({ status: 'skipped', skip_reason: 'not interesting' });
     expect(event(ws, push)).toMatchObject({ status: 'skipped', skip_reason: 'no handler' });
     expect(effects(ws)).toHaveLength(1);
-    const logs = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(logs).toContainEqual(expect.objectContaining({ msg: 'completed', event_id: first, delivery_id: expect.any(String) }));
-    expect(logs).toContainEqual(expect.objectContaining({ msg: 'skipped', event_id: push, delivery_id: 'push-1', reason: 'no handler' }));
+    const logs = result.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: 'completed', event_id: first, delivery_id: expect.any(String) }),
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: 'skipped', event_id: push, delivery_id: 'push-1', reason: 'no handler' }),
+    );
   });
 
   it('retries transient errors with growing, jittered delays and fails after max_attempts', async () => {
@@ -62,7 +76,15 @@ describe('hls worker', () => {
     expect(row).toMatchObject({ status: 'failed', attempts: 3, error_class: 'transient:handler' });
     expect(row.error_message).toContain('scripted transient failure on attempt 3');
     const steps = history(ws, id);
-    expect(steps.map((h) => h.to_status)).toEqual(['pending', 'processing', 'retry', 'processing', 'retry', 'processing', 'failed']);
+    expect(steps.map((h) => h.to_status)).toEqual([
+      'pending',
+      'processing',
+      'retry',
+      'processing',
+      'retry',
+      'processing',
+      'failed',
+    ]);
     // Delay before attempt n+1 lies in [base·2^(n-1)/2, base·2^(n-1)] (equal jitter), plus polling.
     const retries = steps.filter((h) => h.to_status === 'retry');
     const nextClaims = steps.filter((h) => h.to_status === 'processing').slice(1);
@@ -81,8 +103,17 @@ describe('hls worker', () => {
 
     expect(result.code).toBe(0);
     expect(event(ws, handlerSaysNo)).toMatchObject({ status: 'failed', attempts: 1, error_class: 'permanent:handler' });
-    expect(event(ws, notFound)).toMatchObject({ status: 'failed', attempts: 1, error_class: 'permanent:http_404', error_message: 'HTTP 404 from the fake API' });
-    expect(event(ws, unprocessable)).toMatchObject({ status: 'failed', attempts: 1, error_class: 'permanent:http_422' });
+    expect(event(ws, notFound)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error_class: 'permanent:http_404',
+      error_message: 'HTTP 404 from the fake API',
+    });
+    expect(event(ws, unprocessable)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error_class: 'permanent:http_422',
+    });
   });
 
   it('retries 5xx/429 and honours Retry-After as the minimum delay', async () => {
@@ -92,7 +123,11 @@ describe('hls worker', () => {
     const worker = startHls(['worker'], { env: ws.env });
     const done = finished(worker);
 
-    await waitFor(() => event(ws, flaky).status === 'completed' && event(ws, limited).status === 'completed', 20_000, 'both to complete');
+    await waitFor(
+      () => event(ws, flaky).status === 'completed' && event(ws, limited).status === 'completed',
+      20_000,
+      'both to complete',
+    );
     worker.kill('SIGTERM');
     expect((await done).code).toBe(0);
 
@@ -144,7 +179,13 @@ describe('hls worker', () => {
     }
     expect(exits.filter((signal) => signal === 'SIGKILL')).toHaveLength(2);
     expect(event(ws, poison)).toMatchObject({ status: 'failed', attempts: 2, error_class: 'lease_expired' });
-    expect(history(ws, poison).map((h) => h.to_status)).toEqual(['pending', 'processing', 'retry', 'processing', 'failed']);
+    expect(history(ws, poison).map((h) => h.to_status)).toEqual([
+      'pending',
+      'processing',
+      'retry',
+      'processing',
+      'failed',
+    ]);
     await runHls(['worker', '--once'], { env: ws.env });
     expect(event(ws, healthy).status).toBe('completed');
   });
@@ -178,7 +219,11 @@ describe('hls worker', () => {
     const waiting = await queueIssue(ws);
     const worker = startHls(['worker', '--id', 'drainer', '--concurrency', '2'], { env: ws.env });
     const done = finished(worker);
-    await waitFor(() => event(ws, quick).status === 'processing' && event(ws, slow).status === 'processing', 10_000, 'two claims');
+    await waitFor(
+      () => event(ws, quick).status === 'processing' && event(ws, slow).status === 'processing',
+      10_000,
+      'two claims',
+    );
 
     worker.kill('SIGTERM');
     const result = await done;
@@ -212,7 +257,11 @@ describe('hls worker', () => {
   it('rejects a handler module that does not load, with the config key in the error', async () => {
     const ws = workspace();
     const broken = join(ws.dir, 'broken.yaml');
-    writeBody(ws.dir, 'broken.yaml', JSON.stringify({ database: { path: ws.db }, handlers: { issues: './missing.mjs' } }));
+    writeBody(
+      ws.dir,
+      'broken.yaml',
+      JSON.stringify({ database: { path: ws.db }, handlers: { issues: './missing.mjs' } }),
+    );
     const result = await runHls(['worker', '--once', '--config', broken]);
     expect(result.code).toBe(78);
     expect(result.stderr).toMatch(/^error: handlers\.issues: cannot load .*missing\.mjs/);

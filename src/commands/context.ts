@@ -28,10 +28,16 @@ export function openForCommand(dbPath: string, mustExist: boolean): Db {
     return openDatabase(dbPath, { mustExist });
   } catch (error) {
     if (error instanceof DatabaseMissingError) {
-      throw new CliError(`database ${dbPath} does not exist: nothing has been queued yet, or pass --db / HLS_DB`, EXIT.NO_INPUT);
+      throw new CliError(
+        `database ${dbPath} does not exist: nothing has been queued yet, or pass --db / HLS_DB`,
+        EXIT.NO_INPUT,
+      );
     }
     if (error instanceof SchemaTooNewError) throw new CliError(error.message, EXIT.CONFIG);
     const code = (error as { code?: string }).code;
-    throw new CliError(`database ${dbPath}: ${code ?? ''} ${(error as Error).message}`.replace(/\s+/g, ' '), EXIT.TEMP_FAIL);
+    throw new CliError(
+      `database ${dbPath}: ${code ?? ''} ${(error as Error).message}`.replace(/\s+/g, ' '),
+      EXIT.TEMP_FAIL,
+    );
   }
 }

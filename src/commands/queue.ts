@@ -46,7 +46,8 @@ export async function runQueue(argv: string[], env: NodeJS.ProcessEnv = process.
     }
     return EXIT.OK;
   } catch (error) {
-    const failure = error instanceof CliError ? error : new CliError(`unexpected: ${(error as Error).message}`, EXIT.TEMP_FAIL);
+    const failure =
+      error instanceof CliError ? error : new CliError(`unexpected: ${(error as Error).message}`, EXIT.TEMP_FAIL);
     process.stdout.write(`error: ${failure.message}\n`);
     return failure.exitCode;
   }

@@ -26,7 +26,10 @@ export function runReplay(refs: string[], flags: ReplayFlags): number {
       const event = findEvent(db, ref);
       if (!event) throw new CliError(`no event with id or delivery "${ref}"`, EXIT.NO_INPUT);
       if (event.status === 'processing') {
-        throw new CliError(`event ${event.id} is being processed by ${event.locked_by}; replay it once it has finished`, EXIT.TEMP_FAIL);
+        throw new CliError(
+          `event ${event.id} is being processed by ${event.locked_by}; replay it once it has finished`,
+          EXIT.TEMP_FAIL,
+        );
       }
       return event.id;
     });
@@ -37,7 +40,13 @@ export function runReplay(refs: string[], flags: ReplayFlags): number {
       repository: flags.repo,
       eventType: flags.event,
     });
-    const replayed = flags.dryRun ? 0 : requeueEvents(db, candidates.map((c) => c.id), Date.now());
+    const replayed = flags.dryRun
+      ? 0
+      : requeueEvents(
+          db,
+          candidates.map((c) => c.id),
+          Date.now(),
+        );
     if (flags.json) {
       printJson({ dry_run: Boolean(flags.dryRun), replayed, events: candidates });
     } else {
@@ -55,6 +64,8 @@ export function runReplay(refs: string[], flags: ReplayFlags): number {
 
 function describe(c: ReplayCandidate): string {
   const name = c.action ? `${c.event_type}.${c.action}` : c.event_type;
-  const previous = c.error_message ? ` (${c.status}: ${c.error_class ?? 'error'}: ${c.error_message})` : ` (${c.status})`;
+  const previous = c.error_message
+    ? ` (${c.status}: ${c.error_class ?? 'error'}: ${c.error_message})`
+    : ` (${c.status})`;
   return `${c.id} ${c.delivery_id} ${name} ${c.repository ?? '-'}${previous}`;
 }

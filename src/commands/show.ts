@@ -37,7 +37,11 @@ export function runShow(ref: string, flags: ShowFlags): number {
       `received    ${report.created_at}`,
       `scheduled   ${report.scheduled_at}`,
       ...(event.started_at ? [`started     ${report.started_at}`] : []),
-      ...(event.completed_at ? [`finished    ${report.completed_at}  (${formatMs(event.completed_at - (event.started_at ?? event.completed_at))})`] : []),
+      ...(event.completed_at
+        ? [
+            `finished    ${report.completed_at}  (${formatMs(event.completed_at - (event.started_at ?? event.completed_at))})`,
+          ]
+        : []),
       ...(event.locked_by ? [`lease       ${event.locked_by} until ${report.locked_until}`] : []),
       ...(event.error_message ? [`last error  ${event.error_class}: ${event.error_message}`] : []),
       `payload     ${report.payload.bytes} bytes  sha256 ${event.payload_sha256}${report.payload.title ? `  "${report.payload.title}"` : ''}`,
@@ -86,7 +90,12 @@ function eventSummary(event: EventRow) {
     locked_until: isoTime(event.locked_until),
     error_class: event.error_class,
     error_message: event.error_message,
-    payload: { bytes: event.payload_size, sha256: event.payload_sha256, pruned: event.payload === null, ...payloadFacts(event.payload) },
+    payload: {
+      bytes: event.payload_size,
+      sha256: event.payload_sha256,
+      pruned: event.payload === null,
+      ...payloadFacts(event.payload),
+    },
   };
 }
 

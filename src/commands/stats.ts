@@ -89,12 +89,28 @@ function statsText(r: StatsReport): string[] {
     '',
     ...table(
       ['repository', 'total', 'completed', 'skipped', 'failed', 'waiting'],
-      r.by_repository.map((g) => [g.repository, g.total, g.completed, g.skipped, g.failed, g.pending + g.retry + g.processing]),
+      r.by_repository.map((g) => [
+        g.repository,
+        g.total,
+        g.completed,
+        g.skipped,
+        g.failed,
+        g.pending + g.retry + g.processing,
+      ]),
     ),
     '',
     ...table(
       ['date', 'events', 'completed', 'failed', 'skipped', 'analyses', 'actions', 'cost_usd'],
-      r.daily.map((d) => [d.date, d.events, d.completed, d.failed, d.skipped, d.analyses, d.actions, d.cost_usd.toFixed(4)]),
+      r.daily.map((d) => [
+        d.date,
+        d.events,
+        d.completed,
+        d.failed,
+        d.skipped,
+        d.analyses,
+        d.actions,
+        d.cost_usd.toFixed(4),
+      ]),
     ),
   ];
 }

@@ -21,7 +21,8 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
   const { config, dbPath, log } = commandContext(flags);
   const queue = config.queue;
   const id = flags.id ?? `${hostname()}:${process.pid}`;
-  if (!/^[\w.:@-]{1,100}$/.test(id)) throw new CliError(`invalid worker id "${id}": use letters, digits and . : @ - _`, EXIT.USAGE);
+  if (!/^[\w.:@-]{1,100}$/.test(id))
+    throw new CliError(`invalid worker id "${id}": use letters, digits and . : @ - _`, EXIT.USAGE);
   const registry = new HandlerRegistry();
   await registry.registerModules(config.handlers);
   const db = openForCommand(dbPath, false);

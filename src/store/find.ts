@@ -3,7 +3,9 @@ import type { EventRow, HistoryRow } from './types.js';
 
 /** Finds an event by numeric id or by delivery id. */
 export function findEvent(db: Db, ref: string): EventRow | undefined {
-  const byId = /^\d+$/.test(ref) ? (db.prepare(`SELECT * FROM webhook_events WHERE id = ?`).get(Number(ref)) as EventRow | undefined) : undefined;
+  const byId = /^\d+$/.test(ref)
+    ? (db.prepare(`SELECT * FROM webhook_events WHERE id = ?`).get(Number(ref)) as EventRow | undefined)
+    : undefined;
   return byId ?? (db.prepare(`SELECT * FROM webhook_events WHERE delivery_id = ?`).get(ref) as EventRow | undefined);
 }
 

@@ -1,24 +1,27 @@
 import type { Db } from './open.js';
+import { statement } from './statements.js';
 import type { Lease } from './types.js';
 
 const OWNED = `id = @id AND status = 'processing' AND locked_by = @worker AND attempts = @attempt`;
 
 /** Extends a lease; false means it was lost (expired and taken over), so the work must stop. */
 export function extendLease(db: Db, lease: Lease, until: number): boolean {
-  return db.prepare(`UPDATE webhook_events SET locked_until = @until WHERE ${OWNED}`).run({ ...lease, until }).changes === 1;
+  return (
+    statement(db, `UPDATE webhook_events SET locked_until = @until WHERE ${OWNED}`).run({ ...lease, until }).changes ===
+    1
+  );
 }
 
 /** Gives a claimed event back without counting the attempt (used on shutdown). */
 export function releaseLease(db: Db, lease: Lease, now: number): boolean {
   return (
-    db
-      .prepare(
-        `UPDATE webhook_events
+    statement(
+      db,
+      `UPDATE webhook_events
             SET status = CASE WHEN attempts > 1 THEN 'retry' ELSE 'pending' END, attempts = attempts - 1,
                 scheduled_at = @now, locked_by = NULL, locked_until = NULL
           WHERE ${OWNED}`,
-      )
-      .run({ ...lease, now }).changes === 1
+    ).run({ ...lease, now }).changes === 1
   );
 }
 
@@ -32,23 +35,22 @@ export type Outcome =
 export function finishEvent(db: Db, lease: Lease, outcome: Outcome, now: number): boolean {
   const terminal = outcome.status !== 'retry';
   return (
-    db
-      .prepare(
-        `UPDATE webhook_events
+    statement(
+      db,
+      `UPDATE webhook_events
             SET status = @status, skip_reason = @skipReason,
                 scheduled_at = coalesce(@runAt, scheduled_at), completed_at = @completedAt,
                 error_class = coalesce(@errorClass, error_class), error_message = coalesce(@message, error_message),
                 locked_by = NULL, locked_until = NULL
           WHERE ${OWNED}`,
-      )
-      .run({
-        ...lease,
-        status: outcome.status,
-        skipReason: outcome.status === 'skipped' ? outcome.reason : null,
-        runAt: outcome.status === 'retry' ? outcome.runAt : null,
-        completedAt: terminal ? now : null,
-        errorClass: 'errorClass' in outcome ? outcome.errorClass : null,
-        message: 'message' in outcome ? outcome.message : null,
-      }).changes === 1
+    ).run({
+      ...lease,
+      status: outcome.status,
+      skipReason: outcome.status === 'skipped' ? outcome.reason : null,
+      runAt: outcome.status === 'retry' ? outcome.runAt : null,
+      completedAt: terminal ? now : null,
+      errorClass: 'errorClass' in outcome ? outcome.errorClass : null,
+      message: 'message' in outcome ? outcome.message : null,
+    }).changes === 1
   );
 }

@@ -11,7 +11,15 @@ export interface ReplayFilter {
 
 export type ReplayCandidate = Pick<
   EventRow,
-  'id' | 'delivery_id' | 'event_type' | 'action' | 'repository' | 'status' | 'error_class' | 'error_message' | 'replay_count'
+  | 'id'
+  | 'delivery_id'
+  | 'event_type'
+  | 'action'
+  | 'repository'
+  | 'status'
+  | 'error_class'
+  | 'error_message'
+  | 'replay_count'
 >;
 
 /** Events matching every given filter; events in flight are never candidates. */

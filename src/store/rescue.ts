@@ -1,4 +1,5 @@
 import type { Db } from './open.js';
+import { statement } from './statements.js';
 
 export interface RescuedEvent {
   id: number;
@@ -12,9 +13,9 @@ export interface RescuedEvent {
  * have used all their attempts, so that a crash-looping event cannot take workers down forever.
  */
 export function rescueExpiredLeases(db: Db, now: number, maxAttempts: number): RescuedEvent[] {
-  return db
-    .prepare(
-      `UPDATE webhook_events
+  return statement(
+    db,
+    `UPDATE webhook_events
           SET status = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'retry' END,
               completed_at = CASE WHEN attempts >= @maxAttempts THEN @now END,
               error_class = 'lease_expired',
@@ -22,6 +23,5 @@ export function rescueExpiredLeases(db: Db, now: number, maxAttempts: number): R
               scheduled_at = @now, locked_by = NULL, locked_until = NULL
         WHERE status = 'processing' AND locked_until < @now
        RETURNING id, delivery_id, status, attempts`,
-    )
-    .all({ now, maxAttempts }) as RescuedEvent[];
+  ).all({ now, maxAttempts }) as RescuedEvent[];
 }

@@ -34,11 +34,18 @@ export interface StatsSnapshot {
 /** Reads everything `hls stats` reports, in one read transaction so the figures agree with each other. */
 export function readStats(db: Db, now: number, since: number, days: number): StatsSnapshot {
   return db.transaction(() => {
-    const byStatus = db.prepare(`SELECT status, count(*) AS n FROM webhook_events GROUP BY status`).all() as { status: EventStatus; n: number }[];
+    const byStatus = db.prepare(`SELECT status, count(*) AS n FROM webhook_events GROUP BY status`).all() as {
+      status: EventStatus;
+      n: number;
+    }[];
     const oldest = db
-      .prepare(`SELECT min(scheduled_at) AS at FROM webhook_events WHERE status IN ('pending', 'retry') AND scheduled_at <= ?`)
+      .prepare(
+        `SELECT min(scheduled_at) AS at FROM webhook_events WHERE status IN ('pending', 'retry') AND scheduled_at <= ?`,
+      )
       .get(now) as { at: number | null };
-    const received = db.prepare(`SELECT count(*) AS n FROM webhook_events WHERE created_at >= ?`).get(since) as { n: number };
+    const received = db.prepare(`SELECT count(*) AS n FROM webhook_events WHERE created_at >= ?`).get(since) as {
+      n: number;
+    };
     const finished = db
       .prepare(
         `SELECT status, count(*) AS n FROM webhook_events
@@ -90,7 +97,10 @@ export function readStats(db: Db, now: number, since: number, days: number): Sta
 }
 
 function emptyCounts(): StatusCounts {
-  return { ...(Object.fromEntries(EVENT_STATUSES.map((status) => [status, 0])) as Record<EventStatus, number>), total: 0 };
+  return {
+    ...(Object.fromEntries(EVENT_STATUSES.map((status) => [status, 0])) as Record<EventStatus, number>),
+    total: 0,
+  };
 }
 
 function countByStatus(rows: { status: EventStatus; n: number }[]): StatusCounts {

@@ -1,6 +1,13 @@
 export type EventStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'retry' | 'skipped';
 
-export const EVENT_STATUSES: readonly EventStatus[] = ['pending', 'processing', 'retry', 'completed', 'failed', 'skipped'];
+export const EVENT_STATUSES: readonly EventStatus[] = [
+  'pending',
+  'processing',
+  'retry',
+  'completed',
+  'failed',
+  'skipped',
+];
 
 /** A row of webhook_events. Times are epoch milliseconds. */
 export interface EventRow {

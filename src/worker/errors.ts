@@ -14,8 +14,19 @@ export class InvalidDataError extends Error {
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH',
-  'EHOSTUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
 ]);
 const TRANSIENT_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504, 529]);
 
@@ -46,7 +57,10 @@ export function classifyError(thrown: unknown): ErrorVerdict {
   });
 
   if (typeof error.retryable === 'boolean') {
-    return verdict(error.retryable ? 'transient' : 'permanent', error instanceof InvalidDataError ? 'invalid_data' : 'handler');
+    return verdict(
+      error.retryable ? 'transient' : 'permanent',
+      error instanceof InvalidDataError ? 'invalid_data' : 'handler',
+    );
   }
   if (typeof error.status === 'number') {
     const status = error.status;

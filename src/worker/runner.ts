@@ -173,7 +173,10 @@ export class Worker {
           this.log.warn('lease lost; abandoning the event', eventFields(job.event));
         }
       } catch (error) {
-        this.log.warn('heartbeat failed; will try again', { ...eventFields(job.event), error: (error as Error).message });
+        this.log.warn('heartbeat failed; will try again', {
+          ...eventFields(job.event),
+          error: (error as Error).message,
+        });
       }
     }
   }
@@ -203,7 +206,11 @@ export class Worker {
   /** Waits for in-flight events up to the grace period, then hands the rest back to the queue. */
   private async drain(): Promise<void> {
     if (this.jobs.size === 0) return;
-    this.log.info('waiting for in-flight events', { worker: this.options.id, in_flight: this.jobs.size, grace_ms: this.options.graceMs });
+    this.log.info('waiting for in-flight events', {
+      worker: this.options.id,
+      in_flight: this.jobs.size,
+      grace_ms: this.options.graceMs,
+    });
     const allDone = Promise.all([...this.jobs.values()].map((job) => job.done));
     const graceOver = sleep(this.options.graceMs, 'timeout' as const, { ref: false });
     if ((await Promise.race([allDone, graceOver])) === 'timeout') {

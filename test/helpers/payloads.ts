@@ -2,7 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A small but realistic `issues.opened` payload. */
-export function issuePayload(number = 1, repository = 'octo-org/widgets', extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function issuePayload(
+  number = 1,
+  repository = 'octo-org/widgets',
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const [owner, name] = repository.split('/');
   return {
     action: 'opened',

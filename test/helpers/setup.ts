@@ -27,7 +27,15 @@ export function workspace(queue: Record<string, number> = {}): Workspace {
     JSON.stringify({
       database: { path: db },
       handlers: { issues: SCRIPTED_HANDLER },
-      queue: { max_attempts: 3, backoff_base_seconds: 0.2, backoff_max_seconds: 2, lease_seconds: 5, poll_ms: 50, grace_seconds: 5, ...queue },
+      queue: {
+        max_attempts: 3,
+        backoff_base_seconds: 0.2,
+        backoff_max_seconds: 2,
+        lease_seconds: 5,
+        poll_ms: 50,
+        grace_seconds: 5,
+        ...queue,
+      },
       logging: { format: 'json', level: 'debug' },
     }),
   );
@@ -37,14 +45,20 @@ export function workspace(queue: Record<string, number> = {}): Workspace {
 let counter = 0;
 
 /** Queues an issues.opened event whose payload carries a script for the test handler; returns its id. */
-export async function queueIssue(ws: Workspace, script: Record<string, unknown> = {}, number = ++counter): Promise<number> {
+export async function queueIssue(
+  ws: Workspace,
+  script: Record<string, unknown> = {},
+  number = ++counter,
+): Promise<number> {
   const delivery = `test-${process.pid}-${++counter}`;
   const body = writeBody(ws.dir, `${delivery}.json`, issuePayload(number, 'octo-org/widgets', { hls_test: script }));
   return queueFile(ws, 'issues', delivery, body);
 }
 
 export async function queueFile(ws: Workspace, event: string, delivery: string, bodyFile: string): Promise<number> {
-  const result = await runHls(['queue', '--event', event, '--delivery', delivery, '--body-file', bodyFile], { env: ws.env });
+  const result = await runHls(['queue', '--event', event, '--delivery', delivery, '--body-file', bodyFile], {
+    env: ws.env,
+  });
   const match = /^queued (\d+) /.exec(result.stdout);
   if (result.code !== 0 || !match) throw new Error(`hls queue failed: ${result.code} ${result.stdout}`);
   return Number(match[1]);
