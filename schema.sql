@@ -19,6 +19,7 @@ CREATE TABLE webhook_events (
   status          TEXT    NOT NULL DEFAULT 'pending'
                   CHECK (status IN ('pending', 'processing', 'completed', 'failed', 'retry', 'skipped')),
   skip_reason     TEXT,
+  wait_reason     TEXT,                              -- why a pending event waits (set by a deferring handler)
   attempts        INTEGER NOT NULL DEFAULT 0,        -- claims of the current run; reset by replay
   priority        INTEGER NOT NULL DEFAULT 5,        -- lower runs first
   created_at      INTEGER NOT NULL,

@@ -16,6 +16,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import type { EventRow as StoredEvent } from '../src/store/types.js';
+
+/** Rows as the relay test reads them: payloads are never pruned here. */
+type EventRow = StoredEvent & { payload: Buffer };
 import { cleanEnv, HLS_BIN, query, ROOT, waitFor } from './helpers/hls.js';
 import { issuePayload } from './helpers/payloads.js';
 
@@ -163,20 +167,6 @@ if (!relayBinary && relayRequired) {
       if (response.status >= 300) counts.rejected++;
       else if (text.startsWith('duplicate ')) counts.duplicates++;
       return { status: response.status, text };
-    }
-
-    interface EventRow {
-      id: number;
-      delivery_id: string;
-      event_type: string;
-      action: string | null;
-      repository: string | null;
-      status: string;
-      payload: Buffer;
-      payload_sha256: string;
-      payload_size: number;
-      signature: string | null;
-      hook_id: string | null;
     }
 
     function rows(delivery: string): EventRow[] {

@@ -93,6 +93,23 @@ describe('hls worker', () => {
     expect(effects(ws)).toHaveLength(0);
   });
 
+  it('a handler can defer an event: it waits with a visible reason, uncounted, then runs', async () => {
+    const ws = workspace();
+    const id = await queueIssue(ws, { defer_ms: 1200 });
+    const first = await runHls(['worker', '--once'], { env: ws.env });
+    expect(first.code).toBe(0);
+    const waiting = event(ws, id) as Row & { wait_reason: string | null };
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 0, wait_reason: 'scripted wait' });
+    expect(waiting.scheduled_at).toBeGreaterThan(Date.now());
+    const shown = await runHls(['show', String(id)], { env: ws.env });
+    expect(shown.stdout).toMatch(/^scheduled +\S+ +\(scripted wait\)$/m);
+
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    await runHls(['worker', '--once'], { env: ws.env });
+    expect(event(ws, id)).toMatchObject({ status: 'completed', attempts: 1, wait_reason: null });
+    expect(effects(ws)).toHaveLength(1);
+  });
+
   it('fails permanent errors at once and keeps the error class and message', async () => {
     const ws = workspace();
     const handlerSaysNo = await queueIssue(ws, { fail: 'permanent' });

@@ -18,7 +18,7 @@ export interface CommandContext {
 /** Config: --config > HLS_CONFIG. Database: --db > HLS_DB > database.path > ./hls.db. */
 export function commandContext(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CommandContext {
   const config = loadConfig(options.config ?? (env.HLS_CONFIG || undefined), env);
-  const dbPath = options.db ?? (env.HLS_DB || undefined) ?? config.database.path;
+  const dbPath = options.db ?? (env.HLS_DB || undefined) ?? config.database.path ?? 'hls.db';
   return { config, dbPath, log: createLogger(config.logging.level, config.logging.format) };
 }
 

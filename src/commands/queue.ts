@@ -63,9 +63,14 @@ async function queueSettings(inputs: DeliveryInputs, env: NodeJS.ProcessEnv): Pr
   if (!inputs.config) return { dbPath: inputs.db ?? 'hls.db', secret: envSecret };
   const { loadConfig } = await import('../config/load.js');
   const config = loadConfig(inputs.config, env);
+  const dbPath = inputs.db ?? config.database.path ?? 'hls.db';
+  if (!config.features.signature_validation) return { dbPath, secret: undefined };
   const secret = envSecret ?? config.github.webhook_secret;
-  if (!config.features.signature_validation) return { dbPath: inputs.db ?? config.database.path, secret: undefined };
-  return { dbPath: inputs.db ?? config.database.path, secret };
+  if (secret === undefined && config.unresolved.includes('github.webhook_secret')) {
+    // Fail closed: the config names a secret, but its environment variable is not set here.
+    throw new CliError('github.webhook_secret refers to an environment variable that is not set', EXIT.NO_PERM);
+  }
+  return { dbPath, secret };
 }
 
 function parsePayload(body: Buffer): Record<string, unknown> {

@@ -35,7 +35,7 @@ export function runShow(ref: string, flags: ShowFlags): number {
       `event ${event.id}  ${event.delivery_id}  ${report.event}  ${event.repository ?? '-'}`,
       `status      ${event.status}${event.skip_reason ? ` (${event.skip_reason})` : ''}  attempts ${event.attempts}  replays ${event.replay_count}`,
       `received    ${report.created_at}`,
-      `scheduled   ${report.scheduled_at}`,
+      `scheduled   ${report.scheduled_at}${event.wait_reason ? `  (${event.wait_reason})` : ''}`,
       ...(event.started_at ? [`started     ${report.started_at}`] : []),
       ...(event.completed_at
         ? [
@@ -79,6 +79,7 @@ function eventSummary(event: EventRow) {
     sender: { login: event.sender_login, type: event.sender_type },
     status: event.status,
     skip_reason: event.skip_reason,
+    wait_reason: event.wait_reason,
     attempts: event.attempts,
     replay_count: event.replay_count,
     priority: event.priority,

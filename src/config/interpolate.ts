@@ -7,16 +7,21 @@ export class InterpolationError extends Error {}
  * Replaces ${VAR} and ${VAR:-default} in every string of a parsed YAML tree.
  * A value that is only "${VAR}" with VAR unset is dropped, so the key counts as not configured;
  * an unset variable inside a longer string is an error, since the result would be half a value.
+ * The paths of dropped keys are appended to `unresolved`.
  */
-export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path = ''): unknown {
-  if (typeof value === 'string') return interpolateString(value, env, path);
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, unresolved: string[] = [], path = ''): unknown {
+  if (typeof value === 'string') {
+    const resolved = interpolateString(value, env, path);
+    if (resolved === undefined) unresolved.push(path);
+    return resolved;
+  }
   if (Array.isArray(value)) {
-    return value.map((item, index) => interpolateEnv(item, env, `${path}[${index}]`));
+    return value.map((item, index) => interpolateEnv(item, env, unresolved, `${path}[${index}]`));
   }
   if (value !== null && typeof value === 'object') {
     const result: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      const resolved = interpolateEnv(item, env, path ? `${path}.${key}` : key);
+      const resolved = interpolateEnv(item, env, unresolved, path ? `${path}.${key}` : key);
       if (resolved !== undefined) result[key] = resolved;
     }
     return result;

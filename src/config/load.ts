@@ -9,16 +9,19 @@ import { configSchema, type Config } from './schema.js';
 export interface LoadedConfig extends Config {
   /** The file it came from, or undefined for the built-in defaults. */
   source?: string;
+  /** Keys whose value was only `${VAR}` with VAR unset (so they count as not configured). */
+  unresolved: string[];
 }
 
 /** Reads, interpolates and validates a YAML config; without a path returns the defaults. */
 export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  if (!path) return { ...configSchema.parse({}) };
+  if (!path) return { ...configSchema.parse({}), unresolved: [] };
   const file = resolve(path);
   const raw = readConfigText(file);
   let tree: unknown;
+  const unresolved: string[] = [];
   try {
-    tree = interpolateEnv(parseYaml(raw) ?? {}, env);
+    tree = interpolateEnv(parseYaml(raw) ?? {}, env, unresolved);
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const where = error.linePos ? `line ${error.linePos[0].line}: ` : '';
@@ -31,7 +34,7 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
   if (!parsed.success) {
     throw new CliError(`config ${file}: ${describeIssue(parsed.error.issues[0]!)}`, EXIT.CONFIG);
   }
-  return resolvePaths(parsed.data, file);
+  return { ...resolvePaths(parsed.data, file), unresolved };
 }
 
 function readConfigText(file: string): string {
@@ -45,12 +48,13 @@ function readConfigText(file: string): string {
 }
 
 /** Relative paths in the config are relative to the config file, not to the working directory. */
-function resolvePaths(config: Config, file: string): LoadedConfig {
+function resolvePaths(config: Config, file: string): Config & { source: string } {
   const base = dirname(file);
   const handlers = Object.fromEntries(
     Object.entries(config.handlers).map(([event, modulePath]) => [event, resolve(base, modulePath)]),
   );
-  return { ...config, database: { path: resolve(base, config.database.path) }, handlers, source: file };
+  const database = config.database.path === undefined ? {} : { path: resolve(base, config.database.path) };
+  return { ...config, database, handlers, source: file };
 }
 
 /** Turns a schema issue into `repositories[0].events[2]: unknown event "isues"`. */

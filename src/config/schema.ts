@@ -36,7 +36,7 @@ export const configSchema = z.strictObject({
       dry_run: z.boolean().default(false),
     })
     .prefault({}),
-  database: z.strictObject({ path: z.string().min(1).default('hls.db') }).prefault({}),
+  database: z.strictObject({ path: z.string().min(1).optional() }).prefault({}),
   queue: z
     .strictObject({
       max_attempts: z.number().int().min(1).default(5),

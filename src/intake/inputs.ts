@@ -24,7 +24,7 @@ export interface DeliveryInputs {
 }
 
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,64}$/;
-const EVENT_NAME = /^[a-z_]{1,64}$/;
+const EVENT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** Resolves each input by precedence: flag, then environment, then the headers file. */
 export function resolveDeliveryInputs(argv: string[], env: NodeJS.ProcessEnv): DeliveryInputs {

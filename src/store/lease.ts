@@ -12,16 +12,19 @@ export function extendLease(db: Db, lease: Lease, until: number): boolean {
   );
 }
 
-/** Gives a claimed event back without counting the attempt (used on shutdown). */
-export function releaseLease(db: Db, lease: Lease, now: number): boolean {
+/**
+ * Puts a claimed event back to wait until `runAt` without counting the attempt: on shutdown, or when a
+ * handler defers it (debounce, budget) with a reason that `hls show` displays.
+ */
+export function returnToQueue(db: Db, lease: Lease, runAt: number, reason: string | null): boolean {
   return (
     statement(
       db,
       `UPDATE webhook_events
             SET status = CASE WHEN attempts > 1 THEN 'retry' ELSE 'pending' END, attempts = attempts - 1,
-                scheduled_at = @now, locked_by = NULL, locked_until = NULL
+                scheduled_at = @runAt, wait_reason = @reason, locked_by = NULL, locked_until = NULL
           WHERE ${OWNED}`,
-    ).run({ ...lease, now }).changes === 1
+    ).run({ ...lease, runAt, reason }).changes === 1
   );
 }
 
@@ -41,7 +44,7 @@ export function finishEvent(db: Db, lease: Lease, outcome: Outcome, now: number)
             SET status = @status, skip_reason = @skipReason,
                 scheduled_at = coalesce(@runAt, scheduled_at), completed_at = @completedAt,
                 error_class = coalesce(@errorClass, error_class), error_message = coalesce(@message, error_message),
-                locked_by = NULL, locked_until = NULL
+                wait_reason = NULL, locked_by = NULL, locked_until = NULL
           WHERE ${OWNED}`,
     ).run({
       ...lease,

@@ -14,8 +14,7 @@ export class SchemaTooNewError extends Error {}
  */
 export function migrate(db: Db): void {
   if (currentVersion(db) === SCHEMA_VERSION) return;
-  // journal_mode cannot change inside a transaction; it is persistent, so this runs once per file.
-  db.pragma('journal_mode = WAL');
+  switchToWal(db);
   db.transaction(() => {
     const version = currentVersion(db);
     if (version > SCHEMA_VERSION) {
@@ -25,6 +24,24 @@ export function migrate(db: Db): void {
     }
     for (const migration of migrationsAfter(version)) db.exec(readFileSync(migration, 'utf8'));
   }).immediate();
+}
+
+/**
+ * journal_mode cannot change inside a transaction; it is persistent, so this runs once per file. The
+ * switch upgrades a read lock to a write lock, which SQLite does without calling the busy handler,
+ * so a process racing another one over a new file retries here until its busy timeout.
+ */
+function switchToWal(db: Db): void {
+  const deadline = Date.now() + (db.pragma('busy_timeout', { simple: true }) as number);
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.random() * 20);
+    }
+  }
 }
 
 function currentVersion(db: Db): number {

@@ -26,6 +26,7 @@ export interface EventRow {
   signature: string | null;
   status: EventStatus;
   skip_reason: string | null;
+  wait_reason: string | null;
   attempts: number;
   priority: number;
   created_at: number;

@@ -16,8 +16,12 @@ export interface HandlerContext {
   dryRun: boolean;
 }
 
-/** Return nothing to complete the event, or `{ skipped: reason }` to record that it was not worth doing. */
-export type HandlerResult = void | { skipped: string };
+/**
+ * Return nothing to complete the event, `{ skipped: reason }` to record that it was not worth doing, or
+ * `{ deferred: { until, reason } }` to put it back until a later time without counting the attempt.
+ * A deferred event comes back with `event.wait_reason` still set, so a handler can tell.
+ */
+export type HandlerResult = void | { skipped: string } | { deferred: { until: number; reason: string } };
 export type Handler = (context: HandlerContext) => Promise<HandlerResult>;
 
 /** Maps an event type (X-GitHub-Event) to the code that processes it. */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { claimNextEvent } from '../store/claim.js';
-import { extendLease, finishEvent, releaseLease, type Outcome } from '../store/lease.js';
+import { extendLease, finishEvent, returnToQueue, type Outcome } from '../store/lease.js';
 import type { Db } from '../store/open.js';
 import { rescueExpiredLeases } from '../store/rescue.js';
 import type { EventRow, Lease } from '../store/types.js';
@@ -20,6 +20,12 @@ export interface WorkerOptions {
   backoff: BackoffPolicy;
   once: boolean;
   dryRun: boolean;
+}
+
+interface Deferral {
+  status: 'deferred';
+  until: number;
+  reason: string;
 }
 
 interface Job {
@@ -107,7 +113,7 @@ export class Worker {
     const fields = eventFields(event);
     const started = Date.now();
     this.log.debug('claimed', { ...fields, attempt: event.attempts });
-    let outcome: Outcome;
+    let outcome: Outcome | Deferral;
     try {
       outcome = await this.handle(job);
     } catch (error) {
@@ -124,7 +130,10 @@ export class Worker {
           : { status: 'failed', errorClass: verdict.errorClass, message: verdict.message };
     }
     if (job.abandoned) return;
-    const written = finishEvent(this.db, job.lease, outcome, Date.now());
+    const written =
+      outcome.status === 'deferred'
+        ? returnToQueue(this.db, job.lease, outcome.until, outcome.reason)
+        : finishEvent(this.db, job.lease, outcome, Date.now());
     const duration_ms = Date.now() - started;
     if (!written) {
       this.log.warn('lease lost before the result was written; another worker owns the event now', fields);
@@ -132,6 +141,8 @@ export class Worker {
       this.log.info('completed', { ...fields, duration_ms });
     } else if (outcome.status === 'skipped') {
       this.log.info('skipped', { ...fields, reason: outcome.reason });
+    } else if (outcome.status === 'deferred') {
+      this.log.info('deferred', { ...fields, reason: outcome.reason, until: new Date(outcome.until).toISOString() });
     } else {
       const level = outcome.status === 'failed' ? 'error' : 'warn';
       this.log[level](outcome.status === 'failed' ? 'failed' : 'will retry', {
@@ -144,7 +155,7 @@ export class Worker {
     }
   }
 
-  private async handle(job: Job): Promise<Outcome> {
+  private async handle(job: Job): Promise<Outcome | Deferral> {
     const { event } = job;
     const handler = this.registry.get(event.event_type);
     if (!handler) return { status: 'skipped', reason: 'no handler' };
@@ -159,7 +170,9 @@ export class Worker {
       db: this.db,
       dryRun: this.options.dryRun,
     });
-    return result && 'skipped' in result ? { status: 'skipped', reason: result.skipped } : { status: 'completed' };
+    if (result && 'skipped' in result) return { status: 'skipped', reason: result.skipped };
+    if (result && 'deferred' in result) return { status: 'deferred', ...result.deferred };
+    return { status: 'completed' };
   }
 
   private heartbeat(): void {
@@ -222,7 +235,7 @@ export class Worker {
     if (job.abandoned) return;
     job.abandoned = true;
     job.controller.abort(new Error('worker shutting down'));
-    if (releaseLease(this.db, job.lease, Date.now())) {
+    if (returnToQueue(this.db, job.lease, Date.now(), null)) {
       this.log.info('returned to the queue (attempt not counted)', eventFields(job.event));
     }
   }
