@@ -332,7 +332,7 @@ describe('examples/webhook/hooks.json', () => {
         guard.match.regex,
       ]),
     ).toEqual([
-      ['X-GitHub-Event', '^[a-z_]{1,64}$'],
+      ['X-GitHub-Event', '^[a-z][a-z0-9_]{0,63}$'],
       ['X-GitHub-Delivery', '^[A-Za-z0-9-]{1,64}$'],
     ]);
   });

@@ -4,12 +4,53 @@ import { GITHUB_EVENTS } from './events.js';
 const eventName = z.enum(GITHUB_EVENTS, { error: (issue) => `unknown event "${String(issue.input)}"` });
 const secret = z.string().min(1).optional();
 
+const usd = z.number().min(0);
+const tokenPrices = z.strictObject({
+  input: usd,
+  cache_write_5m: usd,
+  cache_write_1h: usd,
+  cache_read: usd,
+  output: usd,
+});
+const modelPrices = tokenPrices.extend({
+  long_context: tokenPrices.extend({ above_tokens: z.number().int().positive() }).optional(),
+});
+
+const labelDefinition = z.strictObject({
+  name: z.string().min(1).max(50),
+  color: z.string().regex(/^[0-9a-fA-F]{6}$/, 'expected a hex colour like "d73a4a"').default('ededed'),
+  description: z.string().max(100).optional(),
+});
+const levelLabels = <T extends readonly [string, ...string[]]>(levels: T) =>
+  z.partialRecord(z.enum(levels), z.string().min(1)).default({});
+
 const repository = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/repo"'),
   enabled: z.boolean().default(true),
   events: z.array(eventName).default(['issues', 'pull_request', 'pull_request_review', 'workflow_run']),
-  labels: z.strictObject({ auto_apply: z.boolean().default(true) }).prefault({}),
+  /** Actions analysed per event; defaults per handler (e.g. issues: opened, reopened). */
+  actions: z.partialRecord(eventName, z.array(z.string().min(1))).default({}),
+  labels: z
+    .strictObject({
+      auto_apply: z.boolean().default(true),
+      /** Labels the model may apply; anything else it suggests is ignored. */
+      allowed: z.array(z.string().min(1)).default([]),
+      priority: levelLabels(['high', 'medium', 'low'] as const),
+      difficulty: levelLabels(['easy', 'moderate', 'complex'] as const),
+      /** What `hls labels sync` creates or updates. */
+      definitions: z.array(labelDefinition).default([]),
+    })
+    .prefault({}),
   comments: z.strictObject({ auto_post: z.boolean().default(true) }).prefault({}),
+  daily_budget_usd: usd.optional(),
+  /** Templates here override prompts/<event>/<name>.liquid for this repository. */
+  prompts_dir: z.string().min(1).optional(),
+});
+
+const eventModel = z.strictObject({
+  model: z.string().min(1).optional(),
+  max_tokens: z.number().int().positive().optional(),
+  template: z.string().regex(/^[\w-]+$/, 'expected a template name such as "analyze"').optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -17,7 +58,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       token: secret,
       webhook_secret: secret,
-      api_url: z.url().default('https://api.github.com'),
+      api_url: z.url().optional(),
+      /** The login hls posts as; learned once from the token (GET /user) when not set. */
+      bot_login: z.string().min(1).optional(),
+      label_cache_seconds: z.number().min(0).default(3600),
+      /** Octokit's per-process pacing of writes (1 s apart, comments 3 s); off only for tests and benchmarks. */
+      throttle: z.boolean().default(true),
     })
     .prefault({}),
   claude: z
@@ -26,9 +72,29 @@ export const configSchema = z.strictObject({
       model: z.string().min(1).default('claude-sonnet-5-5'),
       max_tokens: z.number().int().positive().default(4000),
       base_url: z.url().optional(),
+      daily_budget_usd: usd.optional(),
+      prices: z.record(z.string(), modelPrices).default({}),
+      events: z.partialRecord(eventName, eventModel).default({}),
+      timeout_seconds: z.number().positive().default(120),
     })
     .prefault({}),
   repositories: z.array(repository).default([]),
+  filters: z
+    .strictObject({
+      ignore_users: z.array(z.string().min(1)).default([]),
+      min_body_length: z.number().int().min(0).default(20),
+      opt_out_label: z.string().min(1).default('hls:ignore'),
+      skip_drafts: z.boolean().default(true),
+      /** Events of one thread arriving within this window are analysed once, for the newest. */
+      debounce_seconds: z.number().min(0).default(30),
+      /** An issue comment is analysed only when it contains this (default: "@" + the bot login). */
+      comment_trigger: z.string().min(1).optional(),
+      /** Per thread, history kept in the prompt (characters). */
+      history_chars: z.number().int().min(0).default(6000),
+      diff_chars: z.number().int().min(0).default(20000),
+      log_chars: z.number().int().min(0).default(8000),
+    })
+    .prefault({}),
   features: z
     .strictObject({
       signature_validation: z.boolean().default(true),
