@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { CliError, EXIT } from '../exit-codes.js';
+import { registerBuiltinHandlers } from '../pipeline/handlers/index.js';
 import { HandlerRegistry } from '../worker/handlers.js';
 import { Worker } from '../worker/runner.js';
 import { stopOnSignals } from '../worker/signals.js';
@@ -24,6 +25,7 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
   if (!/^[\w.:@-]{1,100}$/.test(id))
     throw new CliError(`invalid worker id "${id}": use letters, digits and . : @ - _`, EXIT.USAGE);
   const registry = new HandlerRegistry();
+  registerBuiltinHandlers(registry);
   await registry.registerModules(config.handlers);
   const db = openForCommand(dbPath, false);
   const worker = new Worker(

@@ -18,7 +18,10 @@ const modelPrices = tokenPrices.extend({
 
 const labelDefinition = z.strictObject({
   name: z.string().min(1).max(50),
-  color: z.string().regex(/^[0-9a-fA-F]{6}$/, 'expected a hex colour like "d73a4a"').default('ededed'),
+  color: z
+    .string()
+    .regex(/^[0-9a-fA-F]{6}$/, 'expected a hex colour like "d73a4a"')
+    .default('ededed'),
   description: z.string().max(100).optional(),
 });
 const levelLabels = <T extends readonly [string, ...string[]]>(levels: T) =>
@@ -50,7 +53,10 @@ const repository = z.strictObject({
 const eventModel = z.strictObject({
   model: z.string().min(1).optional(),
   max_tokens: z.number().int().positive().optional(),
-  template: z.string().regex(/^[\w-]+$/, 'expected a template name such as "analyze"').optional(),
+  template: z
+    .string()
+    .regex(/^[\w-]+$/, 'expected a template name such as "analyze"')
+    .optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -36,6 +36,8 @@ interface ErrorLike {
   code?: string;
   status?: number;
   retryable?: boolean;
+  /** Anthropic SDK: e.g. "enforced_spend_limit_reached". */
+  errorCode?: string;
   headers?: Record<string, string | undefined> | Headers;
   response?: { headers?: Record<string, string | undefined> };
   cause?: unknown;
@@ -48,7 +50,7 @@ interface ErrorLike {
  */
 export function classifyError(thrown: unknown): ErrorVerdict {
   const error = (thrown ?? {}) as ErrorLike;
-  const message = oneLine(error.message ?? String(thrown));
+  const message = oneLine((error as { apiMessage?: string }).apiMessage ?? error.message ?? String(thrown));
   const verdict = (kind: ErrorVerdict['kind'], detail: string): ErrorVerdict => ({
     kind,
     errorClass: `${kind}:${detail}`,
@@ -62,6 +64,7 @@ export function classifyError(thrown: unknown): ErrorVerdict {
       error instanceof InvalidDataError ? 'invalid_data' : 'handler',
     );
   }
+  if (error.errorCode === 'enforced_spend_limit_reached') return verdict('permanent', 'spend_limit');
   if (typeof error.status === 'number') {
     const status = error.status;
     if (TRANSIENT_STATUS.has(status) || status >= 500) return verdict('transient', `http_${status}`);

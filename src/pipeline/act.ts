@@ -1,0 +1,145 @@
+import type { LoadedConfig } from '../config/load.js';
+import type { GitHub } from '../clients/github.js';
+import { cachedLabels, stickyComment, storeLabels, storeStickyComment, type RepoLabel } from '../store/github-cache.js';
+import type { Db } from '../store/open.js';
+import type { Triage } from './analysis.js';
+import type { RepositoryConfig, Subject } from './filter.js';
+import { hasThreadMarker, sanitizeModelText, threadMarker } from './sanitize.js';
+
+export interface ActionRecord {
+  /** Why nothing was written, when nothing was: "dry run" or "no GitHub token". */
+  planned_only: string | null;
+  comment: { action: 'created' | 'updated' | 'unchanged' | 'planned' | 'disabled'; id?: number; url?: string | null };
+  labels: { action: 'added' | 'unchanged' | 'planned' | 'disabled'; added: string[]; ignored: string[] };
+}
+
+interface ActArgs {
+  db: Db;
+  github: GitHub | undefined;
+  config: LoadedConfig;
+  repo: RepositoryConfig;
+  threadKey: string;
+  subject: Subject;
+  triage: Triage;
+  dryRun: boolean;
+  botLogin: string | undefined;
+}
+
+/** Posts or updates the thread's one comment and applies the labels the policy allows. */
+export async function applyActions(args: ActArgs): Promise<ActionRecord> {
+  const plannedOnly = args.dryRun ? 'dry run' : args.github ? null : 'no GitHub token';
+  const labels = await planLabels(args, plannedOnly);
+  const comment = args.repo.comments.auto_post
+    ? plannedOnly
+      ? { action: 'planned' as const }
+      : await upsertComment(args, args.github!)
+    : { action: 'disabled' as const };
+  return { planned_only: plannedOnly, comment, labels };
+}
+
+export function commentBody(triage: Triage, threadKey: string): string {
+  const marker = threadMarker(threadKey);
+  const footer =
+    `\n\n<sub>hls triage · priority **${triage.priority}** · difficulty **${triage.difficulty}** · ` +
+    `component \`${triage.component.replace(/`/g, "'")}\` · confidence ${triage.confidence.toFixed(2)}</sub>\n${marker}`;
+  return sanitizeModelText(triage.comment.trim(), footer.length) + footer;
+}
+
+async function upsertComment(args: ActArgs, github: GitHub): Promise<ActionRecord['comment']> {
+  const [owner, repo] = args.repo.name.split('/') as [string, string];
+  const body = commentBody(args.triage, args.threadKey);
+  const existing = await findStickyComment(args, github, owner, repo);
+  if (existing) {
+    if (existing.body === body) return { action: 'unchanged', id: existing.id, url: existing.html_url };
+    const { data } = await github.issues.updateComment({ owner, repo, comment_id: existing.id, body });
+    storeStickyComment(args.db, args.threadKey, { comment_id: data.id, html_url: data.html_url }, Date.now());
+    return { action: 'updated', id: data.id, url: data.html_url };
+  }
+  const { data } = await github.issues.createComment({ owner, repo, issue_number: args.subject.number, body });
+  storeStickyComment(args.db, args.threadKey, { comment_id: data.id, html_url: data.html_url }, Date.now());
+  return { action: 'created', id: data.id, url: data.html_url };
+}
+
+/** By the stored id first; else by the hidden marker among the thread's comments (by our login). */
+async function findStickyComment(
+  args: ActArgs,
+  github: GitHub,
+  owner: string,
+  repo: string,
+): Promise<{ id: number; body: string; html_url: string } | undefined> {
+  const stored = stickyComment(args.db, args.threadKey);
+  if (stored) {
+    try {
+      const { data } = await github.issues.getComment({ owner, repo, comment_id: stored.comment_id });
+      return { id: data.id, body: data.body ?? '', html_url: data.html_url };
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) throw error;
+    }
+  }
+  const comments = await github.paginate(github.issues.listComments, {
+    owner,
+    repo,
+    issue_number: args.subject.number,
+    per_page: 100,
+  });
+  const ours = comments.find(
+    (comment) =>
+      hasThreadMarker(comment.body ?? '', args.threadKey) &&
+      (!args.botLogin || comment.user?.login.toLowerCase() === args.botLogin.toLowerCase()),
+  );
+  return ours ? { id: ours.id, body: ours.body ?? '', html_url: ours.html_url } : undefined;
+}
+
+/**
+ * Labels = (the model's labels that are in the allowlist) + the labels mapped from priority and
+ * difficulty, kept only if they exist in the repository, minus those already on the issue. Labels are
+ * only ever added; one a person applied is never removed, and none is created implicitly.
+ */
+async function planLabels(args: ActArgs, plannedOnly: string | null): Promise<ActionRecord['labels']> {
+  const policy = args.repo.labels;
+  if (!args.config.features.auto_labeling || !policy.auto_apply) return { action: 'disabled', added: [], ignored: [] };
+  const allowed = new Set(policy.allowed.map((name) => name.toLowerCase()));
+  const mapped = [policy.priority[args.triage.priority], policy.difficulty[args.triage.difficulty]].filter(
+    (name): name is string => Boolean(name),
+  );
+  const suggested = args.triage.labels.filter((name) => allowed.has(name.toLowerCase()));
+  const ignored = args.triage.labels.filter((name) => !allowed.has(name.toLowerCase()));
+  const repoLabels = args.github
+    ? await repositoryLabels(args.db, args.github, args.config, args.repo.name)
+    : undefined;
+  const byName = new Map((repoLabels ?? []).map((label) => [label.name.toLowerCase(), label.name]));
+  const wanted = [...new Set([...suggested, ...mapped].map((name) => name.toLowerCase()))];
+  const present = new Set(args.subject.labels.map((name) => name.toLowerCase()));
+  const toAdd: string[] = [];
+  for (const name of wanted) {
+    const existing = repoLabels ? byName.get(name) : name;
+    if (!existing) ignored.push(`${name} (not in the repository)`);
+    else if (!present.has(name)) toAdd.push(existing);
+  }
+  if (toAdd.length === 0) return { action: 'unchanged', added: [], ignored };
+  if (plannedOnly) return { action: 'planned', added: toAdd, ignored };
+  const [owner, repo] = args.repo.name.split('/') as [string, string];
+  await args.github!.issues.addLabels({ owner, repo, issue_number: args.subject.number, labels: toAdd });
+  return { action: 'added', added: toAdd, ignored };
+}
+
+/** The repository's labels, from the SQLite cache while it is younger than github.label_cache_seconds. */
+export async function repositoryLabels(
+  db: Db,
+  github: GitHub,
+  config: LoadedConfig,
+  repository: string,
+): Promise<RepoLabel[]> {
+  const cached = cachedLabels(db, repository, config.github.label_cache_seconds * 1000, Date.now());
+  if (cached) return cached;
+  const [owner, repo] = repository.split('/') as [string, string];
+  const labels = (await github.paginate(github.issues.listLabelsForRepo, { owner, repo, per_page: 100 })).map(
+    (label) => ({
+      name: label.name,
+      color: label.color,
+      description: label.description ?? null,
+    }),
+  );
+  storeLabels(db, repository, labels, Date.now());
+  return labels;
+}

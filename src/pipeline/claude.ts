@@ -1,0 +1,165 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type { LoadedConfig } from '../config/load.js';
+import { recordAnalysis, type AnalysisOutcome } from '../store/analyses.js';
+import { releaseReservation, reserveBudget, settleReservation, type Reservation } from '../store/budget.js';
+import type { Db } from '../store/open.js';
+import type { EventRow } from '../store/types.js';
+import { parseTriage, TRIAGE_JSON_SCHEMA, type Triage } from './analysis.js';
+import { costUsd, maxCostUsd, pricesFor } from './cost.js';
+import type { RepositoryConfig } from './filter.js';
+import { loadSystemPrompt, type RenderedPrompt } from './prompt.js';
+
+export interface ModelChoice {
+  model: string;
+  maxTokens: number;
+  template: string;
+}
+
+export function modelChoice(config: LoadedConfig, eventType: string): ModelChoice {
+  const perEvent = (config.claude.events as Record<string, { model?: string; max_tokens?: number; template?: string }>)[
+    eventType
+  ];
+  return {
+    model: perEvent?.model ?? config.claude.model,
+    maxTokens: perEvent?.max_tokens ?? config.claude.max_tokens,
+    template: perEvent?.template ?? 'analyze',
+  };
+}
+
+export type AnalysisResult =
+  { kind: 'analysed'; analysisId: number; triage: Triage } | { kind: 'deferred'; until: number; reason: string };
+
+/** A model answer that cannot be used: recorded and paid for, then failed for good. */
+export class UnusableAnswerError extends Error {
+  readonly retryable = false;
+}
+
+function nextUtcMidnight(now: number): number {
+  const date = new Date(now);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1);
+}
+
+/**
+ * One model call for one event: estimate, reserve budget, call, settle, and write the ledger row before
+ * anything else happens. A call that does not fit the budget defers the event to the next UTC day.
+ */
+export async function analyseEvent(args: {
+  db: Db;
+  client: Anthropic;
+  config: LoadedConfig;
+  repo: RepositoryConfig;
+  event: EventRow;
+  prompt: RenderedPrompt;
+  choice: ModelChoice;
+}): Promise<AnalysisResult> {
+  const { db, client, config, repo, event, prompt, choice } = args;
+  const prices = pricesFor(choice.model, config.claude.prices);
+  const request = {
+    model: choice.model,
+    system: [{ type: 'text' as const, text: loadSystemPrompt(), cache_control: { type: 'ephemeral' as const } }],
+    messages: [{ role: 'user' as const, content: prompt.text }],
+  };
+  const limits = { dailyUsd: config.claude.daily_budget_usd, repositoryUsd: repo.daily_budget_usd };
+  let reservation: Reservation | null = null;
+  if (limits.dailyUsd !== undefined || limits.repositoryUsd !== undefined) {
+    const counted = await client.messages.countTokens(request);
+    const estimate = maxCostUsd(counted.input_tokens, choice.maxTokens, prices);
+    const smallest = Math.min(limits.dailyUsd ?? Infinity, limits.repositoryUsd ?? Infinity);
+    if (estimate > smallest) {
+      throw new UnusableAnswerError(
+        `one call may cost up to $${estimate.toFixed(4)}, more than the daily budget of $${smallest}`,
+      );
+    }
+    const now = Date.now();
+    const day = new Date(now).toISOString().slice(0, 10);
+    reservation = reserveBudget(
+      db,
+      { eventId: event.id, repository: repo.name, amountUsd: estimate, day, now },
+      limits,
+    );
+    if (!reservation) {
+      return { kind: 'deferred', until: nextUtcMidnight(now), reason: `daily budget exhausted for ${day}` };
+    }
+  }
+
+  const started = Date.now();
+  let message: Anthropic.Message;
+  let requestId: string | null;
+  try {
+    const { data, request_id } = await client.messages
+      .create({
+        ...request,
+        max_tokens: choice.maxTokens,
+        output_config: { format: { type: 'json_schema', schema: TRIAGE_JSON_SCHEMA } },
+      })
+      .withResponse();
+    message = data;
+    requestId = request_id ?? null;
+  } catch (error) {
+    if (reservation) releaseReservation(db, reservation, Date.now());
+    throw error;
+  }
+  const cost = costUsd(message.usage, prices);
+  if (reservation) settleReservation(db, reservation, cost, Date.now());
+
+  const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
+  const parsed = parseTriage(text);
+  const outcome: AnalysisOutcome =
+    message.stop_reason === 'refusal'
+      ? 'refusal'
+      : message.stop_reason === 'max_tokens'
+        ? 'max_tokens'
+        : parsed.ok
+          ? 'ok'
+          : 'invalid';
+  const analysisId = recordAnalysis(db, {
+    eventId: event.id,
+    eventType: event.event_type,
+    repository: event.repository,
+    model: choice.model,
+    template: prompt.template,
+    prompt: prompt.text,
+    response: text,
+    outcome,
+    analysisJson: outcome === 'ok' && parsed.ok ? JSON.stringify(parsed.triage) : null,
+    inputTokens: message.usage.input_tokens,
+    outputTokens: message.usage.output_tokens,
+    cacheWriteTokens: message.usage.cache_creation_input_tokens ?? 0,
+    cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
+    costUsd: cost,
+    processingMs: Date.now() - started,
+    replayGeneration: event.replay_count,
+    requestId,
+    now: Date.now(),
+  });
+  if (outcome === 'refusal') throw new UnusableAnswerError('the model refused to answer (stop_reason refusal)');
+  if (outcome === 'max_tokens') {
+    throw new UnusableAnswerError(`the answer was cut at max_tokens (${choice.maxTokens}); raise claude.max_tokens`);
+  }
+  if (!parsed.ok) throw new UnusableAnswerError(parsed.reason);
+  return { kind: 'analysed', analysisId, triage: parsed.triage };
+}
+
+/** Without an API key nothing is sent: the rendered prompt is kept so the operator can see it. */
+export function recordUnsentPrompt(db: Db, event: EventRow, prompt: RenderedPrompt, choice: ModelChoice): void {
+  recordAnalysis(db, {
+    eventId: event.id,
+    eventType: event.event_type,
+    repository: event.repository,
+    model: choice.model,
+    template: prompt.template,
+    prompt: prompt.text,
+    response: null,
+    outcome: 'not_sent',
+    analysisJson: null,
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheWriteTokens: 0,
+    cacheReadTokens: 0,
+    costUsd: 0,
+    processingMs: 0,
+    replayGeneration: event.replay_count,
+    requestId: null,
+    now: Date.now(),
+  });
+}

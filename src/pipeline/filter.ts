@@ -1,0 +1,59 @@
+import type { LoadedConfig } from '../config/load.js';
+import type { EventRow } from '../store/types.js';
+
+export type RepositoryConfig = LoadedConfig['repositories'][number];
+
+/** What an event is about, read from its payload by the event's handler. */
+export interface Subject {
+  kind: 'issue' | 'pull request';
+  number: number;
+  title: string;
+  body: string;
+  author: string;
+  url: string;
+  labels: string[];
+  draft: boolean;
+}
+
+export function repositoryConfig(config: LoadedConfig, repository: string | null): RepositoryConfig | undefined {
+  return config.repositories.find((repo) => repo.name.toLowerCase() === repository?.toLowerCase());
+}
+
+/**
+ * The checks every event passes before any model call, in order; the first that applies is the skip
+ * reason recorded on the event. `defaultActions` are the handler's actions when the repository lists none.
+ */
+export function skipReason(args: {
+  event: EventRow;
+  config: LoadedConfig;
+  repo: RepositoryConfig | undefined;
+  defaultActions: string[];
+  botLogin: string | undefined;
+  subject: Subject | undefined;
+}): string | null {
+  const { event, config, repo, subject } = args;
+  if (!repo) return `repository ${event.repository ?? '(none)'} is not configured`;
+  if (!repo.enabled) return `repository ${repo.name} is disabled`;
+  if (!(repo.events as string[]).includes(event.event_type)) {
+    return `event ${event.event_type} is not enabled for ${repo.name}`;
+  }
+  const actions = (repo.actions as Record<string, string[] | undefined>)[event.event_type] ?? args.defaultActions;
+  if (event.action && !actions.includes(event.action)) {
+    return `action ${event.event_type}.${event.action} is not enabled`;
+  }
+  const sender = event.sender_login ?? '';
+  if (event.sender_type === 'Bot' || sender.endsWith('[bot]')) return `sender ${sender} is a bot`;
+  if (args.botLogin && sender.toLowerCase() === args.botLogin.toLowerCase())
+    return `event caused by hls itself (${sender})`;
+  if (config.filters.ignore_users.some((user) => user.toLowerCase() === sender.toLowerCase())) {
+    return `sender ${sender} is ignored`;
+  }
+  if (!subject) return null;
+  if (subject.labels.includes(config.filters.opt_out_label))
+    return `opted out with label ${config.filters.opt_out_label}`;
+  if (subject.draft && config.filters.skip_drafts) return 'draft pull request';
+  if (subject.body.trim().length < config.filters.min_body_length) {
+    return `body shorter than ${config.filters.min_body_length} characters`;
+  }
+  return null;
+}

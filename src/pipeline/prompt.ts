@@ -1,0 +1,61 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Liquid } from 'liquidjs';
+
+export const PROMPTS_DIR = fileURLToPath(new URL('../../prompts/', import.meta.url));
+
+/**
+ * Text that came from GitHub users, fenced so that the system prompt can tell the model to read it as
+ * data and never follow it. A closing tag inside the text is defused so it cannot end the block early.
+ */
+export function dataBlock(text: unknown, source: string): string {
+  const body = String(text ?? '').replace(/<\/?untrusted_data/gi, (tag) => tag.replace('<', '&lt;'));
+  return `<untrusted_data source="${source.replace(/"/g, "'")}">\n${body}\n</untrusted_data>`;
+}
+
+const engines = new Map<string, Liquid>();
+
+function engineFor(roots: string[]): Liquid {
+  const key = roots.join('\0');
+  let engine = engines.get(key);
+  if (!engine) {
+    engine = new Liquid({ root: roots, extname: '.liquid', strictFilters: true, cache: true });
+    engine.registerFilter('data', dataBlock);
+    engine.registerFilter('truncate_chars', (text: unknown, max: number) => {
+      const value = String(text ?? '');
+      return value.length > max ? `${value.slice(0, max)}\n[… ${value.length - max} more characters cut]` : value;
+    });
+    engines.set(key, engine);
+  }
+  return engine;
+}
+
+export interface RenderedPrompt {
+  /** The file the prompt came from, e.g. prompts/issues/analyze.liquid. */
+  template: string;
+  text: string;
+}
+
+/** Renders prompts/<event>/<name>.liquid, or the repository's override of it from its prompts_dir. */
+export async function renderPrompt(
+  eventType: string,
+  name: string,
+  variables: Record<string, unknown>,
+  overrideDir?: string,
+): Promise<RenderedPrompt> {
+  const roots = overrideDir ? [resolve(overrideDir), PROMPTS_DIR] : [PROMPTS_DIR];
+  const relative = `${eventType}/${name}`;
+  const found = roots.map((root) => join(root, `${relative}.liquid`)).find((file) => existsSync(file));
+  if (!found) throw Object.assign(new Error(`no prompt template ${relative}.liquid`), { retryable: false });
+  const text = await engineFor(roots).renderFile(relative, variables);
+  return { template: found, text: text.trim() };
+}
+
+let systemPrompt: string | undefined;
+
+/** The static instructions, identical for every call so that the API can cache them. */
+export function loadSystemPrompt(): string {
+  systemPrompt ??= readFileSync(join(PROMPTS_DIR, 'system.md'), 'utf8').trim();
+  return systemPrompt;
+}

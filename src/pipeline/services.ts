@@ -1,0 +1,45 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { createHash } from 'node:crypto';
+import { anthropicKey, createAnthropic } from '../clients/anthropic.js';
+import { createGitHub, githubToken, type GitHub } from '../clients/github.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../log.js';
+import { knownLogin, storeLogin } from '../store/github-cache.js';
+import type { Db } from '../store/open.js';
+
+export interface Services {
+  github: GitHub | undefined;
+  anthropic: Anthropic | undefined;
+  tokenSha256: string | undefined;
+}
+
+const perConfig = new WeakMap<LoadedConfig, Services>();
+
+/** API clients, made once per worker process; either is undefined when its key is not configured. */
+export function services(config: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Services {
+  let made = perConfig.get(config);
+  if (!made) {
+    const token = githubToken(config, env);
+    const key = anthropicKey(config, env);
+    made = {
+      github: token ? createGitHub(config, token, log, env) : undefined,
+      anthropic: key ? createAnthropic(config, key, env) : undefined,
+      tokenSha256: token ? createHash('sha256').update(token).digest('hex') : undefined,
+    };
+    if (!key) log.warn('ANTHROPIC_API_KEY is not set: prompts are rendered and recorded, nothing is sent to Claude');
+    if (!token) log.warn('GITHUB_TOKEN is not set: planned GitHub actions are recorded, nothing is written to GitHub');
+    perConfig.set(config, made);
+  }
+  return made;
+}
+
+/** github.bot_login, else the token's login, asked of GitHub once and kept in SQLite. */
+export async function botLogin(db: Db, config: LoadedConfig, made: Services): Promise<string | undefined> {
+  if (config.github.bot_login) return config.github.bot_login;
+  if (!made.github || !made.tokenSha256) return undefined;
+  const known = knownLogin(db, made.tokenSha256);
+  if (known) return known;
+  const { data } = await made.github.users.getAuthenticated();
+  storeLogin(db, made.tokenSha256, data.login, Date.now());
+  return data.login;
+}

@@ -1,0 +1,128 @@
+import { findCheckpoint, recordActions, supersedingEvent } from '../store/analyses.js';
+import type { EventRow } from '../store/types.js';
+import type { Handler, HandlerContext, HandlerResult } from '../worker/handlers.js';
+import { applyActions, repositoryLabels } from './act.js';
+import { triageSchema, type Triage } from './analysis.js';
+import { analyseEvent, modelChoice, recordUnsentPrompt } from './claude.js';
+import { threadContext } from './context.js';
+import { repositoryConfig, skipReason, type RepositoryConfig, type Subject } from './filter.js';
+import { renderPrompt } from './prompt.js';
+import { botLogin, services } from './services.js';
+
+/** What differs between event types; everything else is the same triage flow. */
+export interface TriageSpec {
+  /** Actions analysed when the repository's config lists none for this event. */
+  defaultActions: string[];
+  /** The issue or pull request the event is about. */
+  subject(payload: Record<string, unknown>): Subject | undefined;
+  /** Event-specific reasons to skip (e.g. an edit that did not change the body materially). */
+  relevance?(payload: Record<string, unknown>, event: EventRow): string | null;
+}
+
+/** Builds the handler for one event type: filter → coalesce → (checkpoint | prompt → Claude) → GitHub. */
+export function triageHandler(spec: TriageSpec): Handler {
+  return async (context) => runTriage(spec, context);
+}
+
+async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<HandlerResult> {
+  const { event, payload, config, db, log } = context;
+  const made = services(config, log);
+  const repo = repositoryConfig(config, event.repository);
+  const subject = spec.subject(payload);
+  const login = await botLogin(db, config, made);
+  const reason =
+    skipReason({ event, config, repo, defaultActions: spec.defaultActions, botLogin: login, subject }) ??
+    spec.relevance?.(payload, event) ??
+    (subject && event.thread_key ? null : 'no issue or pull request in the payload');
+  if (reason) return { skipped: reason };
+  const enabled = repo!;
+  const threadKey = event.thread_key!;
+
+  const debounceMs = config.filters.debounce_seconds * 1000;
+  if (debounceMs > 0) {
+    const actions = (enabled.actions as Record<string, string[] | undefined>)[event.event_type] ?? spec.defaultActions;
+    const newer = supersedingEvent(db, { ...event, thread_key: threadKey }, debounceMs, actions);
+    if (newer !== undefined) return { skipped: `superseded by event ${newer} of the same thread` };
+    if (Date.now() < event.created_at + debounceMs) {
+      return {
+        deferred: { until: event.created_at + debounceMs, reason: 'debounce: waiting for newer events of this thread' },
+      };
+    }
+  }
+
+  const checkpoint = findCheckpoint(db, event.id, event.replay_count);
+  let triage: Triage;
+  let analysisId: number;
+  if (checkpoint) {
+    log.info('resuming from the recorded analysis: no second model call', {
+      event_id: event.id,
+      delivery_id: event.delivery_id,
+    });
+    triage = triageSchema.parse(JSON.parse(checkpoint.analysis_json));
+    analysisId = checkpoint.id;
+  } else {
+    const choice = modelChoice(config, event.event_type);
+    const prompt = await renderPrompt(
+      event.event_type,
+      choice.template,
+      await promptVariables(
+        context,
+        enabled,
+        subject!,
+        made.github ? () => repositoryLabels(db, made.github!, config, enabled.name) : undefined,
+      ),
+      enabled.prompts_dir,
+    );
+    if (!made.anthropic) {
+      recordUnsentPrompt(db, event, prompt, choice);
+      return { skipped: 'no ANTHROPIC_API_KEY: prompt recorded, nothing sent' };
+    }
+    const result = await analyseEvent({ db, client: made.anthropic, config, repo: enabled, event, prompt, choice });
+    if (result.kind === 'deferred') return { deferred: { until: result.until, reason: result.reason } };
+    ({ triage, analysisId } = result);
+  }
+
+  const actions = await applyActions({
+    db,
+    github: made.github,
+    config,
+    repo: enabled,
+    threadKey,
+    subject: subject!,
+    triage,
+    dryRun: context.dryRun,
+    botLogin: login,
+  });
+  recordActions(db, analysisId, JSON.stringify(actions));
+  log.info('triaged', {
+    event_id: event.id,
+    delivery_id: event.delivery_id,
+    priority: triage.priority,
+    comment: actions.comment.action,
+    labels_added: actions.labels.added,
+  });
+}
+
+async function promptVariables(
+  context: HandlerContext,
+  repo: RepositoryConfig,
+  subject: Subject,
+  loadLabels: (() => Promise<{ name: string; description: string | null }[]>) | undefined,
+): Promise<Record<string, unknown>> {
+  const { event, payload, config, db } = context;
+  const allowed = new Set(repo.labels.allowed.map((name) => name.toLowerCase()));
+  const labels = (
+    loadLabels
+      ? await loadLabels()
+      : repo.labels.definitions.map((d) => ({ name: d.name, description: d.description ?? null }))
+  ).filter((label) => allowed.has(label.name.toLowerCase()));
+  return {
+    repository: { name: repo.name },
+    event: { type: event.event_type, action: event.action, delivery: event.delivery_id },
+    payload,
+    subject,
+    labels,
+    history: threadContext(db, event, config.filters.history_chars),
+    limits: { body_chars: 20_000, diff_chars: config.filters.diff_chars, log_chars: config.filters.log_chars },
+  };
+}
