@@ -124,6 +124,21 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
       }),
     );
 
+  program
+    .command('labels')
+    .description('manage the labels of the configured repositories')
+    .command('sync')
+    .description('create or update the labels of repositories[].labels.definitions on GitHub (never deletes)')
+    .option('--repo <owner/repo>', 'only this configured repository')
+    .option('--dry-run', 'print what would change and write nothing')
+    .option('--json', 'print the result as JSON')
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runLabelsSync } = await import('./commands/labels.js');
+        return runLabelsSync(command.optsWithGlobals());
+      }),
+    );
+
   return program;
 }
 

@@ -37,6 +37,15 @@ export async function applyActions(args: ActArgs): Promise<ActionRecord> {
   return { planned_only: plannedOnly, comment, labels };
 }
 
+/** Releases and other events without an issue or pull request: nothing to comment on or label. */
+export function noThreadActions(): ActionRecord {
+  return {
+    planned_only: 'no issue or pull request thread to act on',
+    comment: { action: 'disabled' },
+    labels: { action: 'disabled', added: [], ignored: [] },
+  };
+}
+
 export function commentBody(triage: Triage, threadKey: string): string {
   const marker = threadMarker(threadKey);
   const footer =

@@ -5,7 +5,7 @@ export type RepositoryConfig = LoadedConfig['repositories'][number];
 
 /** What an event is about, read from its payload by the event's handler. */
 export interface Subject {
-  kind: 'issue' | 'pull request';
+  kind: 'issue' | 'pull request' | 'release';
   number: number;
   title: string;
   body: string;
@@ -30,6 +30,8 @@ export function skipReason(args: {
   defaultActions: string[];
   botLogin: string | undefined;
   subject: Subject | undefined;
+  /** What the person wrote, for the minimum length rule; null where the event has no such text. */
+  writtenText: string | null;
 }): string | null {
   const { event, config, repo, subject } = args;
   if (!repo) return `repository ${event.repository ?? '(none)'} is not configured`;
@@ -52,7 +54,7 @@ export function skipReason(args: {
   if (subject.labels.includes(config.filters.opt_out_label))
     return `opted out with label ${config.filters.opt_out_label}`;
   if (subject.draft && config.filters.skip_drafts) return 'draft pull request';
-  if (subject.body.trim().length < config.filters.min_body_length) {
+  if (args.writtenText !== null && args.writtenText.trim().length < config.filters.min_body_length) {
     return `body shorter than ${config.filters.min_body_length} characters`;
   }
   return null;

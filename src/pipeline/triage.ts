@@ -1,7 +1,9 @@
 import { findCheckpoint, recordActions, supersedingEvent } from '../store/analyses.js';
+import type { GitHub } from '../clients/github.js';
+import type { LoadedConfig } from '../config/load.js';
 import type { EventRow } from '../store/types.js';
 import type { Handler, HandlerContext, HandlerResult } from '../worker/handlers.js';
-import { applyActions, repositoryLabels } from './act.js';
+import { applyActions, noThreadActions, repositoryLabels } from './act.js';
 import { triageSchema, type Triage } from './analysis.js';
 import { analyseEvent, modelChoice, recordUnsentPrompt } from './claude.js';
 import { threadContext } from './context.js';
@@ -9,14 +11,27 @@ import { repositoryConfig, skipReason, type RepositoryConfig, type Subject } fro
 import { renderPrompt } from './prompt.js';
 import { botLogin, services } from './services.js';
 
+type Payload = Record<string, unknown>;
+
 /** What differs between event types; everything else is the same triage flow. */
 export interface TriageSpec {
   /** Actions analysed when the repository's config lists none for this event. */
   defaultActions: string[];
-  /** The issue or pull request the event is about. */
-  subject(payload: Record<string, unknown>): Subject | undefined;
+  /** The issue, pull request or release the event is about. */
+  subject(payload: Payload): Subject | undefined;
+  /** The text the minimum-length rule applies to (default: the subject's body); null for none. */
+  writtenText?(payload: Payload): string | null;
   /** Event-specific reasons to skip (e.g. an edit that did not change the body materially). */
-  relevance?(payload: Record<string, unknown>, event: EventRow): string | null;
+  relevance?(payload: Payload, event: EventRow, botLogin: string | undefined, config: LoadedConfig): string | null;
+  /** More template variables, fetched from GitHub (a diff, job logs); `github` is undefined without a token. */
+  context?(args: {
+    github: GitHub | undefined;
+    repository: string;
+    payload: Payload;
+    config: LoadedConfig;
+  }): Promise<Payload>;
+  /** Events without an issue or pull request thread (releases): analysed and recorded, nothing posted. */
+  threadless?: boolean;
 }
 
 /** Builds the handler for one event type: filter → coalesce → (checkpoint | prompt → Claude) → GitHub. */
@@ -30,16 +45,17 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
   const repo = repositoryConfig(config, event.repository);
   const subject = spec.subject(payload);
   const login = await botLogin(db, config, made);
+  const writtenText = spec.writtenText ? spec.writtenText(payload) : (subject?.body ?? null);
   const reason =
-    skipReason({ event, config, repo, defaultActions: spec.defaultActions, botLogin: login, subject }) ??
-    spec.relevance?.(payload, event) ??
-    (subject && event.thread_key ? null : 'no issue or pull request in the payload');
+    skipReason({ event, config, repo, defaultActions: spec.defaultActions, botLogin: login, subject, writtenText }) ??
+    spec.relevance?.(payload, event, login, config) ??
+    (subject && (event.thread_key || spec.threadless) ? null : 'no issue or pull request in the payload');
   if (reason) return { skipped: reason };
   const enabled = repo!;
-  const threadKey = event.thread_key!;
+  const threadKey = event.thread_key;
 
   const debounceMs = config.filters.debounce_seconds * 1000;
-  if (debounceMs > 0) {
+  if (debounceMs > 0 && threadKey) {
     const actions = (enabled.actions as Record<string, string[] | undefined>)[event.event_type] ?? spec.defaultActions;
     const newer = supersedingEvent(db, { ...event, thread_key: threadKey }, debounceMs, actions);
     if (newer !== undefined) return { skipped: `superseded by event ${newer} of the same thread` };
@@ -62,17 +78,11 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     analysisId = checkpoint.id;
   } else {
     const choice = modelChoice(config, event.event_type);
-    const prompt = await renderPrompt(
-      event.event_type,
-      choice.template,
-      await promptVariables(
-        context,
-        enabled,
-        subject!,
-        made.github ? () => repositoryLabels(db, made.github!, config, enabled.name) : undefined,
-      ),
-      enabled.prompts_dir,
-    );
+    const variables = {
+      ...(await promptVariables(context, enabled, subject!, made.github)),
+      ...(await spec.context?.({ github: made.github, repository: enabled.name, payload, config })),
+    };
+    const prompt = await renderPrompt(event.event_type, choice.template, variables, enabled.prompts_dir);
     if (!made.anthropic) {
       recordUnsentPrompt(db, event, prompt, choice);
       return { skipped: 'no ANTHROPIC_API_KEY: prompt recorded, nothing sent' };
@@ -82,17 +92,19 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     ({ triage, analysisId } = result);
   }
 
-  const actions = await applyActions({
-    db,
-    github: made.github,
-    config,
-    repo: enabled,
-    threadKey,
-    subject: subject!,
-    triage,
-    dryRun: context.dryRun,
-    botLogin: login,
-  });
+  const actions = threadKey
+    ? await applyActions({
+        db,
+        github: made.github,
+        config,
+        repo: enabled,
+        threadKey,
+        subject: subject!,
+        triage,
+        dryRun: context.dryRun,
+        botLogin: login,
+      })
+    : noThreadActions();
   recordActions(db, analysisId, JSON.stringify(actions));
   log.info('triaged', {
     event_id: event.id,
@@ -103,19 +115,22 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
   });
 }
 
-async function promptVariables(
-  context: HandlerContext,
+/** The template variables every event has; the labels listed are those the model may choose. */
+export async function promptVariables(
+  context: Pick<HandlerContext, 'event' | 'payload' | 'config' | 'db'>,
   repo: RepositoryConfig,
   subject: Subject,
-  loadLabels: (() => Promise<{ name: string; description: string | null }[]>) | undefined,
-): Promise<Record<string, unknown>> {
+  github: GitHub | undefined,
+): Promise<Payload> {
   const { event, payload, config, db } = context;
   const allowed = new Set(repo.labels.allowed.map((name) => name.toLowerCase()));
-  const labels = (
-    loadLabels
-      ? await loadLabels()
-      : repo.labels.definitions.map((d) => ({ name: d.name, description: d.description ?? null }))
-  ).filter((label) => allowed.has(label.name.toLowerCase()));
+  const known = github
+    ? await repositoryLabels(db, github, config, repo.name)
+    : repo.labels.definitions.map((definition) => ({
+        name: definition.name,
+        description: definition.description ?? null,
+      }));
+  const labels = known.filter((label) => allowed.has(label.name.toLowerCase()));
   return {
     repository: { name: repo.name },
     event: { type: event.event_type, action: event.action, delivery: event.delivery_id },

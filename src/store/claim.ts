@@ -4,7 +4,8 @@ import type { EventRow } from './types.js';
 
 /**
  * Atomically takes the next due event and leases it to `worker`. One statement, so concurrent workers in
- * other processes can never claim the same row (SQLite serialises writers).
+ * other processes can never claim the same row (SQLite serialises writers). Events of a thread (one
+ * issue or pull request) run one at a time, so that two workers never race to create its comment.
  */
 export function claimNextEvent(db: Db, worker: string, now: number, leaseMs: number): EventRow | undefined {
   return statement(
@@ -12,9 +13,12 @@ export function claimNextEvent(db: Db, worker: string, now: number, leaseMs: num
     `UPDATE webhook_events
           SET status = 'processing', locked_by = @worker, locked_until = @leaseUntil,
               started_at = @now, attempts = attempts + 1
-        WHERE id = (SELECT id FROM webhook_events INDEXED BY webhook_events_due
-                     WHERE status IN ('pending', 'retry') AND scheduled_at <= @now
-                     ORDER BY priority, scheduled_at, id
+        WHERE id = (SELECT due.id FROM webhook_events AS due INDEXED BY webhook_events_due
+                     WHERE due.status IN ('pending', 'retry') AND due.scheduled_at <= @now
+                       AND (due.thread_key IS NULL OR NOT EXISTS (
+                             SELECT 1 FROM webhook_events AS busy
+                              WHERE busy.thread_key = due.thread_key AND busy.status = 'processing'))
+                     ORDER BY due.priority, due.scheduled_at, due.id
                      LIMIT 1)
        RETURNING *`,
   ).get({ worker, now, leaseUntil: now + leaseMs }) as EventRow | undefined;

@@ -42,7 +42,7 @@ export async function stage(
     repositories: [
       {
         name: REPO,
-        events: ['issues', 'issue_comment'],
+        events: ['issues', 'issue_comment', 'pull_request', 'pull_request_review', 'workflow_run', 'release'],
         labels: {
           allowed: ['bug', 'enhancement', 'question', 'wontfix'],
           priority: { high: 'priority: high' },
@@ -102,6 +102,21 @@ export async function queueIssueEvent(
   }
   const delivery = `pipe-${process.pid}-${++deliveries}`;
   const file = writeBody(s.dir, `${delivery}.json`, payload);
+  const result = await runHls(['queue', '--event', event, '--delivery', delivery, '--body-file', file], { env: s.env });
+  const match = /^queued (\d+) /.exec(result.stdout);
+  if (!match) throw new Error(`hls queue failed: ${result.code} ${result.stdout}`);
+  return Number(match[1]);
+}
+
+/** Queues any payload (owner/repo filled in) as event `event`; returns the event id. */
+export async function queuePayload(s: Stage, event: string, payload: Record<string, unknown>): Promise<number> {
+  const delivery = `pipe-${process.pid}-${++deliveries}`;
+  const body = {
+    repository: { full_name: REPO, name: 'widgets', owner: { login: 'octo-org' } },
+    sender: { login: 'alice', type: 'User' },
+    ...payload,
+  };
+  const file = writeBody(s.dir, `${delivery}.json`, body);
   const result = await runHls(['queue', '--event', event, '--delivery', delivery, '--body-file', file], { env: s.env });
   const match = /^queued (\d+) /.exec(result.stdout);
   if (!match) throw new Error(`hls queue failed: ${result.code} ${result.stdout}`);

@@ -1,0 +1,22 @@
+import { triageHandler } from '../triage.js';
+import { subjectOf } from './subjects.js';
+
+/**
+ * issue_comment: created. A comment is thread context for later analyses; it is analysed itself only
+ * when it contains the trigger (filters.comment_trigger, default "@" + the bot's login).
+ */
+export const issueCommentHandler = triageHandler({
+  defaultActions: ['created'],
+  subject(payload) {
+    const issue = payload.issue as { pull_request?: unknown } | undefined;
+    return subjectOf(issue?.pull_request ? 'pull request' : 'issue', issue);
+  },
+  writtenText: (payload) => String((payload.comment as { body?: unknown } | undefined)?.body ?? ''),
+  relevance(payload, _event, botLogin, config) {
+    const trigger = config.filters.comment_trigger ?? (botLogin ? `@${botLogin}` : undefined);
+    const body = String((payload.comment as { body?: unknown } | undefined)?.body ?? '');
+    if (!trigger)
+      return 'recorded as thread context (no comment trigger: set filters.comment_trigger or github.bot_login)';
+    return body.toLowerCase().includes(trigger.toLowerCase()) ? null : 'recorded as thread context';
+  },
+});

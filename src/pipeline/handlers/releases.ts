@@ -1,0 +1,30 @@
+import { triageHandler } from '../triage.js';
+
+/** release: published: a review of the release notes, recorded (a release has no thread to comment on). */
+export const releaseHandler = triageHandler({
+  defaultActions: ['published'],
+  threadless: true,
+  subject(payload) {
+    const release = payload.release as
+      | {
+          id?: number;
+          tag_name?: string;
+          name?: string | null;
+          body?: string | null;
+          html_url?: string;
+          author?: { login?: string };
+        }
+      | undefined;
+    if (!release) return undefined;
+    return {
+      kind: 'release',
+      number: 0,
+      title: release.name || release.tag_name || '',
+      body: release.body ?? '',
+      author: release.author?.login ?? 'unknown',
+      url: release.html_url ?? '',
+      labels: [],
+      draft: false,
+    };
+  },
+});
