@@ -139,6 +139,18 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
       }),
     );
 
+  program
+    .command('render')
+    .description('print the exact prompt the worker would send to Claude for an event')
+    .argument('<ref>', 'event id or delivery id')
+    .option('--json', 'print model, template, system and user prompt as JSON')
+    .action((ref: string, _options, command: Command) =>
+      run(async () => {
+        const { runRender } = await import('./commands/render.js');
+        return runRender(ref, command.optsWithGlobals());
+      }),
+    );
+
   return program;
 }
 

@@ -10,7 +10,7 @@ export interface StatsFlags extends GlobalOptions {
 
 /** `hls stats`: the figures, as text for a person or as the stable JSON document of the README. */
 export function runStats(flags: StatsFlags): number {
-  const { dbPath } = commandContext(flags);
+  const { dbPath, config } = commandContext(flags);
   const db = openForCommand(dbPath, true);
   const now = Date.now();
   const since = now - flags.since;
@@ -20,7 +20,13 @@ export function runStats(flags: StatsFlags): number {
   } finally {
     db.close();
   }
-  const report = statsReport(snapshot, { dbPath, now, since, days: flags.days });
+  const report = statsReport(snapshot, {
+    dbPath,
+    now,
+    since,
+    days: flags.days,
+    dailyBudgetUsd: config.claude.daily_budget_usd ?? null,
+  });
   if (flags.json) printJson(report);
   else printLines(statsText(report));
   return 0;
@@ -28,7 +34,10 @@ export function runStats(flags: StatsFlags): number {
 
 export type StatsReport = ReturnType<typeof statsReport>;
 
-export function statsReport(s: StatsSnapshot, at: { dbPath: string; now: number; since: number; days: number }) {
+export function statsReport(
+  s: StatsSnapshot,
+  at: { dbPath: string; now: number; since: number; days: number; dailyBudgetUsd: number | null },
+) {
   const { completed, failed, skipped } = s.finishedInWindow;
   const today = new Date(at.now).toISOString().slice(0, 10);
   const todayRow = s.daily.find((row) => row.date === today);
@@ -59,6 +68,13 @@ export function statsReport(s: StatsSnapshot, at: { dbPath: string; now: number;
       tokens: todayRow?.tokens ?? 0,
       cost_usd: todayRow?.cost_usd ?? 0,
     },
+    budget: {
+      daily_usd: at.dailyBudgetUsd,
+      committed_usd: s.budgetCommittedToday,
+      remaining_usd: at.dailyBudgetUsd === null ? null : Math.max(0, at.dailyBudgetUsd - s.budgetCommittedToday),
+      deferred_events: s.budgetDeferred,
+      exhausted: s.budgetDeferred > 0 || (at.dailyBudgetUsd !== null && s.budgetCommittedToday >= at.dailyBudgetUsd),
+    },
     daily: s.daily,
   };
 }
@@ -81,6 +97,7 @@ function statsText(r: StatsReport): string[] {
     `window      received ${w.received}  completed ${w.completed}  failed ${w.failed}  skipped ${w.skipped}  retries ${w.retries}  success ${formatPercent(w.success_rate)}`,
     `processing  p50 ${formatMs(w.processing_ms.p50)}  p95 ${formatMs(w.processing_ms.p95)}  (${w.processing_ms.count} completed)`,
     `today       analyses ${r.today.analyses}  tokens ${r.today.tokens}  cost $${r.today.cost_usd.toFixed(4)}`,
+    `budget      ${budgetLine(r.budget)}`,
     '',
     ...table(
       ['event', 'total', 'completed', 'skipped', 'failed', 'waiting'],
@@ -113,4 +130,11 @@ function statsText(r: StatsReport): string[] {
       ]),
     ),
   ];
+}
+
+function budgetLine(b: StatsReport['budget']): string {
+  const limit =
+    b.daily_usd === null ? 'no daily limit' : `$${b.committed_usd.toFixed(4)} of $${b.daily_usd.toFixed(2)} committed`;
+  const state = b.exhausted ? `  EXHAUSTED: ${b.deferred_events} event(s) deferred to the next UTC day` : '';
+  return `${limit}${state}`;
 }

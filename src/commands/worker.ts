@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { anthropicKey } from '../clients/anthropic.js';
+import { githubToken } from '../clients/github.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { registerBuiltinHandlers } from '../pipeline/handlers/index.js';
 import { HandlerRegistry } from '../worker/handlers.js';
@@ -24,6 +26,12 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
   const id = flags.id ?? `${hostname()}:${process.pid}`;
   if (!/^[\w.:@-]{1,100}$/.test(id))
     throw new CliError(`invalid worker id "${id}": use letters, digits and . : @ - _`, EXIT.USAGE);
+  if (!anthropicKey(config, process.env)) {
+    log.warn('ANTHROPIC_API_KEY is not set: prompts are rendered and recorded, nothing is sent to Claude');
+  }
+  if (!githubToken(config, process.env)) {
+    log.warn('GITHUB_TOKEN is not set: planned GitHub actions are recorded, nothing is written to GitHub');
+  }
   const registry = new HandlerRegistry();
   registerBuiltinHandlers(registry);
   await registry.registerModules(config.handlers);

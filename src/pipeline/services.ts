@@ -26,8 +26,6 @@ export function services(config: LoadedConfig, log: Logger, env: NodeJS.ProcessE
       anthropic: key ? createAnthropic(config, key, env) : undefined,
       tokenSha256: token ? createHash('sha256').update(token).digest('hex') : undefined,
     };
-    if (!key) log.warn('ANTHROPIC_API_KEY is not set: prompts are rendered and recorded, nothing is sent to Claude');
-    if (!token) log.warn('GITHUB_TOKEN is not set: planned GitHub actions are recorded, nothing is written to GitHub');
     perConfig.set(config, made);
   }
   return made;

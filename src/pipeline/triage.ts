@@ -5,10 +5,10 @@ import type { EventRow } from '../store/types.js';
 import type { Handler, HandlerContext, HandlerResult } from '../worker/handlers.js';
 import { applyActions, noThreadActions, repositoryLabels } from './act.js';
 import { triageSchema, type Triage } from './analysis.js';
-import { analyseEvent, modelChoice, recordUnsentPrompt } from './claude.js';
+import { analyseEvent, modelChoice, recordUnsentPrompt, type ModelChoice } from './claude.js';
 import { threadContext } from './context.js';
 import { repositoryConfig, skipReason, type RepositoryConfig, type Subject } from './filter.js';
-import { renderPrompt } from './prompt.js';
+import { renderPrompt, type RenderedPrompt } from './prompt.js';
 import { botLogin, services } from './services.js';
 
 type Payload = Record<string, unknown>;
@@ -77,12 +77,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     triage = triageSchema.parse(JSON.parse(checkpoint.analysis_json));
     analysisId = checkpoint.id;
   } else {
-    const choice = modelChoice(config, event.event_type);
-    const variables = {
-      ...(await promptVariables(context, enabled, subject!, made.github)),
-      ...(await spec.context?.({ github: made.github, repository: enabled.name, payload, config })),
-    };
-    const prompt = await renderPrompt(event.event_type, choice.template, variables, enabled.prompts_dir);
+    const { choice, prompt } = await preparePrompt(spec, context, enabled, subject!, made.github);
     if (!made.anthropic) {
       recordUnsentPrompt(db, event, prompt, choice);
       return { skipped: 'no ANTHROPIC_API_KEY: prompt recorded, nothing sent' };
@@ -113,6 +108,23 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     comment: actions.comment.action,
     labels_added: actions.labels.added,
   });
+}
+
+/** The model, template and rendered prompt for an event, exactly as they would be sent. */
+export async function preparePrompt(
+  spec: TriageSpec,
+  context: Pick<HandlerContext, 'event' | 'payload' | 'config' | 'db'>,
+  repo: RepositoryConfig,
+  subject: Subject,
+  github: GitHub | undefined,
+): Promise<{ choice: ModelChoice; prompt: RenderedPrompt }> {
+  const { event, payload, config } = context;
+  const choice = modelChoice(config, event.event_type);
+  const variables = {
+    ...(await promptVariables(context, repo, subject, github)),
+    ...(await spec.context?.({ github, repository: repo.name, payload, config })),
+  };
+  return { choice, prompt: await renderPrompt(event.event_type, choice.template, variables, repo.prompts_dir) };
 }
 
 /** The template variables every event has; the labels listed are those the model may choose. */

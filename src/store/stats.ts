@@ -1,3 +1,4 @@
+import { committedUsd } from './budget.js';
 import type { Db } from './open.js';
 import { EVENT_STATUSES, type EventStatus } from './types.js';
 
@@ -29,6 +30,9 @@ export interface StatsSnapshot {
   byEvent: GroupCounts[];
   byRepository: GroupCounts[];
   daily: DailyRow[];
+  /** Spend committed against today's budget (settled + reserved) and events waiting for the next day. */
+  budgetCommittedToday: number;
+  budgetDeferred: number;
 }
 
 /** Reads everything `hls stats` reports, in one read transaction so the figures agree with each other. */
@@ -78,7 +82,14 @@ export function readStats(db: Db, now: number, since: number, days: number): Sta
            FROM daily_stats WHERE date >= date(? / 1000, 'unixepoch') ORDER BY date DESC`,
       )
       .all(now - (days - 1) * 86_400_000) as DailyRow[];
+    const deferred = db
+      .prepare(
+        `SELECT count(*) AS n FROM webhook_events WHERE status IN ('pending', 'retry') AND wait_reason LIKE 'daily budget exhausted%'`,
+      )
+      .get() as { n: number };
     return {
+      budgetCommittedToday: committedUsd(db, new Date(now).toISOString().slice(0, 10)),
+      budgetDeferred: deferred.n,
       queue: countByStatus(byStatus),
       oldestDueAt: oldest.at,
       receivedInWindow: received.n,

@@ -1,11 +1,11 @@
-import { triageHandler } from '../triage.js';
+import type { TriageSpec } from '../triage.js';
 import { subjectOf } from './subjects.js';
 
 /**
  * issue_comment: created. A comment is thread context for later analyses; it is analysed itself only
  * when it contains the trigger (filters.comment_trigger, default "@" + the bot's login).
  */
-export const issueCommentHandler = triageHandler({
+export const issueComments: TriageSpec = {
   defaultActions: ['created'],
   subject(payload) {
     const issue = payload.issue as { pull_request?: unknown } | undefined;
@@ -19,4 +19,4 @@ export const issueCommentHandler = triageHandler({
       return 'recorded as thread context (no comment trigger: set filters.comment_trigger or github.bot_login)';
     return body.toLowerCase().includes(trigger.toLowerCase()) ? null : 'recorded as thread context';
   },
-});
+};

@@ -1,17 +1,23 @@
 import type { HandlerRegistry } from '../../worker/handlers.js';
-import { issueCommentHandler } from './comments.js';
-import { issuesHandler } from './issues.js';
-import { pullRequestHandler, pullRequestReviewHandler } from './pull-requests.js';
-import { releaseHandler } from './releases.js';
-import { workflowRunHandler } from './workflow-runs.js';
+import { triageHandler, type TriageSpec } from '../triage.js';
+import { issueComments } from './comments.js';
+import { issues } from './issues.js';
+import { pullRequestReviews, pullRequests } from './pull-requests.js';
+import { releases } from './releases.js';
+import { workflowRuns } from './workflow-runs.js';
+
+/** The event types hls triages, each with what differs in its flow. */
+export const TRIAGE_SPECS: Record<string, TriageSpec> = {
+  issues,
+  issue_comment: issueComments,
+  pull_request: pullRequests,
+  pull_request_review: pullRequestReviews,
+  workflow_run: workflowRuns,
+  release: releases,
+};
 
 /** The built-in handlers; an operator's `handlers:` modules registered afterwards replace them. */
 export function registerBuiltinHandlers(registry: HandlerRegistry): void {
-  registry.register('issues', issuesHandler);
-  registry.register('issue_comment', issueCommentHandler);
-  registry.register('pull_request', pullRequestHandler);
-  registry.register('pull_request_review', pullRequestReviewHandler);
-  registry.register('workflow_run', workflowRunHandler);
-  registry.register('release', releaseHandler);
+  for (const [eventType, spec] of Object.entries(TRIAGE_SPECS)) registry.register(eventType, triageHandler(spec));
   registry.register('ping', async () => ({ skipped: 'ping: GitHub checking the hook' }));
 }

@@ -1,11 +1,11 @@
-import { triageHandler } from '../triage.js';
+import type { TriageSpec } from '../triage.js';
 import { subjectOf } from './subjects.js';
 
 /** Share of the body that must change for an edit to be analysed again. */
 const MATERIAL_CHANGE = 0.2;
 
 /** issues: opened and reopened; edited only when the body changed materially. */
-export const issuesHandler = triageHandler({
+export const issues: TriageSpec = {
   defaultActions: ['opened', 'reopened', 'edited'],
   subject: (payload) => subjectOf('issue', payload.issue),
   relevance(payload, event) {
@@ -15,7 +15,7 @@ export const issuesHandler = triageHandler({
     const after = String((payload.issue as { body?: unknown }).body ?? '');
     return changedShare(before, after) < MATERIAL_CHANGE ? 'edit did not change the body materially' : null;
   },
-});
+};
 
 /** Rough share of characters that differ, from the common prefix and suffix. */
 function changedShare(before: string, after: string): number {

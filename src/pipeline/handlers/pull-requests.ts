@@ -1,9 +1,9 @@
 import { pullRequestChanges } from '../github-context.js';
-import { triageHandler } from '../triage.js';
+import type { TriageSpec } from '../triage.js';
 import { subjectOf } from './subjects.js';
 
 /** pull_request: opened, reopened, ready for review and new commits; drafts are skipped by the filter. */
-export const pullRequestHandler = triageHandler({
+export const pullRequests: TriageSpec = {
   defaultActions: ['opened', 'reopened', 'ready_for_review', 'synchronize'],
   subject: (payload) => subjectOf('pull request', payload.pull_request),
   // A pull request's description may be empty; the diff is what gets reviewed.
@@ -13,10 +13,10 @@ export const pullRequestHandler = triageHandler({
     if (!github) return { changes: null };
     return { changes: await pullRequestChanges(github, repository, number, config.filters.diff_chars) };
   },
-});
+};
 
 /** pull_request_review: submitted, when the review says something or requests changes. */
-export const pullRequestReviewHandler = triageHandler({
+export const pullRequestReviews: TriageSpec = {
   defaultActions: ['submitted'],
   subject: (payload) => subjectOf('pull request', payload.pull_request),
   writtenText: (payload) => {
@@ -25,4 +25,4 @@ export const pullRequestReviewHandler = triageHandler({
     if (String(review?.state ?? '').toLowerCase() === 'changes_requested') return null;
     return typeof review?.body === 'string' ? review.body : '';
   },
-});
+};

@@ -1,7 +1,7 @@
-import { triageHandler } from '../triage.js';
+import type { TriageSpec } from '../triage.js';
 
 /** release: published: a review of the release notes, recorded (a release has no thread to comment on). */
-export const releaseHandler = triageHandler({
+export const releases: TriageSpec = {
   defaultActions: ['published'],
   threadless: true,
   subject(payload) {
@@ -27,4 +27,4 @@ export const releaseHandler = triageHandler({
       draft: false,
     };
   },
-});
+};

@@ -1,5 +1,5 @@
 import { failedJobLogs } from '../github-context.js';
-import { triageHandler } from '../triage.js';
+import type { TriageSpec } from '../triage.js';
 
 interface WorkflowRun {
   id: number;
@@ -13,7 +13,7 @@ interface WorkflowRun {
 const EXPLAINED = ['failure', 'timed_out'];
 
 /** workflow_run: completed with failure or timed_out, on a pull request: explain the failing jobs. */
-export const workflowRunHandler = triageHandler({
+export const workflowRuns: TriageSpec = {
   defaultActions: ['completed'],
   subject(payload) {
     const run = payload.workflow_run as WorkflowRun | undefined;
@@ -44,4 +44,4 @@ export const workflowRunHandler = triageHandler({
       failed_jobs: github ? await failedJobLogs(github, repository, run.id, config.filters.log_chars) : [],
     };
   },
-});
+};

@@ -1,0 +1,65 @@
+import { CliError, EXIT } from '../exit-codes.js';
+import { repositoryConfig } from '../pipeline/filter.js';
+import { TRIAGE_SPECS } from '../pipeline/handlers/index.js';
+import { loadSystemPrompt } from '../pipeline/prompt.js';
+import { services } from '../pipeline/services.js';
+import { preparePrompt } from '../pipeline/triage.js';
+import { findEvent } from '../store/find.js';
+import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import { printJson, printLines } from './format.js';
+
+export interface RenderFlags extends GlobalOptions {
+  json?: boolean;
+}
+
+/** `hls render ID|DELIVERY`: the exact system and user prompt the worker would send for an event. */
+export async function runRender(ref: string, flags: RenderFlags): Promise<number> {
+  const { config, dbPath, log } = commandContext(flags);
+  const db = openForCommand(dbPath, true);
+  try {
+    const event = findEvent(db, ref);
+    if (!event) throw new CliError(`no event with id or delivery "${ref}"`, EXIT.NO_INPUT);
+    const spec = TRIAGE_SPECS[event.event_type];
+    if (!spec) throw new CliError(`hls does not analyse ${event.event_type} events, so there is no prompt`, EXIT.DATA);
+    const repo = repositoryConfig(config, event.repository);
+    if (!repo)
+      throw new CliError(
+        `repository ${event.repository ?? '(none)'} is not configured: nothing would be sent`,
+        EXIT.CONFIG,
+      );
+    if (!event.payload) throw new CliError(`event ${event.id}: payload was pruned`, EXIT.NO_INPUT);
+    const payload = JSON.parse(event.payload.toString('utf8')) as Record<string, unknown>;
+    const subject = spec.subject(payload);
+    if (!subject)
+      throw new CliError(`event ${event.id} has no issue, pull request or release in its payload`, EXIT.DATA);
+    const { choice, prompt } = await preparePrompt(
+      spec,
+      { event, payload, config, db },
+      repo,
+      subject,
+      services(config, log).github,
+    );
+    const system = loadSystemPrompt();
+    if (flags.json) {
+      printJson({
+        event_id: event.id,
+        model: choice.model,
+        max_tokens: choice.maxTokens,
+        template: prompt.template,
+        system,
+        prompt: prompt.text,
+      });
+    } else {
+      printLines([
+        `# event ${event.id}  model ${choice.model}  max_tokens ${choice.maxTokens}  template ${prompt.template}`,
+        '# system (cached)',
+        system,
+        '# user',
+        prompt.text,
+      ]);
+    }
+    return EXIT.OK;
+  } finally {
+    db.close();
+  }
+}
