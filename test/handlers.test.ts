@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { query, runHls } from './helpers/hls.js';
 import { queueIssueEvent, queuePayload, REPO, stage, type Stage } from './helpers/pipeline.js';
@@ -223,5 +225,38 @@ describe('built-in handlers end to end', () => {
       status: 'skipped',
       skip_reason: 'repository someone/else is not configured',
     });
+  });
+});
+
+describe('per-repository settings', () => {
+  it('a repository prompts_dir overrides the bundled template', async () => {
+    s = await stage();
+    const dir = join(s.dir, 'my-prompts', 'issues');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'analyze.liquid'),
+      'Custom triage for {{ repository.name }} #{{ subject.number }}:\n{{ subject.body | data: "body" }}\n',
+    );
+    const config = JSON.parse(readFileSync(s.config, 'utf8'));
+    config.repositories[0].prompts_dir = join(s.dir, 'my-prompts');
+    writeFileSync(s.config, JSON.stringify(config));
+    const id = await queueIssueEvent(s, 51);
+    await runHls(['worker', '--once'], { env: s.env });
+    const prompt = promptOf(s.db, id)!.claude_prompt;
+    expect(prompt.startsWith(`Custom triage for ${REPO} #51:\n<untrusted_data source="body">`)).toBe(true);
+  });
+
+  it('a call whose worst case exceeds the repository budget fails visibly instead of waiting forever', async () => {
+    s = await stage();
+    const config = JSON.parse(readFileSync(s.config, 'utf8'));
+    config.repositories[0].daily_budget_usd = 0.001;
+    writeFileSync(s.config, JSON.stringify(config));
+    const id = await queueIssueEvent(s, 52);
+    await runHls(['worker', '--once'], { env: s.env });
+    expect(row(s.db, id).status).toBe('failed');
+    expect(row(s.db, id).error_message).toMatch(
+      /^one call may cost up to \$0\.\d+, more than the daily budget of \$0\.001$/,
+    );
+    expect(s.anthropic.messageCalls()).toHaveLength(0);
   });
 });
