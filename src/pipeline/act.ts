@@ -118,7 +118,11 @@ async function planLabels(args: ActArgs, plannedOnly: string | null): Promise<Ac
     : undefined;
   const byName = new Map((repoLabels ?? []).map((label) => [label.name.toLowerCase(), label.name]));
   const wanted = [...new Set([...suggested, ...mapped].map((name) => name.toLowerCase()))];
-  const present = new Set(args.subject.labels.map((name) => name.toLowerCase()));
+  // The payload's labels may be stale (an earlier event of the thread added some): ask GitHub.
+  const current = args.github
+    ? await issueLabels(args.github, args.repo.name, args.subject.number)
+    : args.subject.labels;
+  const present = new Set(current.map((name) => name.toLowerCase()));
   const toAdd: string[] = [];
   for (const name of wanted) {
     const existing = repoLabels ? byName.get(name) : name;
@@ -130,6 +134,17 @@ async function planLabels(args: ActArgs, plannedOnly: string | null): Promise<Ac
   const [owner, repo] = args.repo.name.split('/') as [string, string];
   await args.github!.issues.addLabels({ owner, repo, issue_number: args.subject.number, labels: toAdd });
   return { action: 'added', added: toAdd, ignored };
+}
+
+async function issueLabels(github: GitHub, repository: string, number: number): Promise<string[]> {
+  const [owner, repo] = repository.split('/') as [string, string];
+  const labels = await github.paginate(github.issues.listLabelsOnIssue, {
+    owner,
+    repo,
+    issue_number: number,
+    per_page: 100,
+  });
+  return labels.map((label) => label.name);
 }
 
 /** The repository's labels, from the SQLite cache while it is younger than github.label_cache_seconds. */

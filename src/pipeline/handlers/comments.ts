@@ -1,5 +1,5 @@
 import type { TriageSpec } from '../triage.js';
-import { subjectOf } from './subjects.js';
+import { issueOrPullSubject } from './subjects.js';
 
 /**
  * issue_comment: created. A comment is thread context for later analyses; it is analysed itself only
@@ -7,10 +7,7 @@ import { subjectOf } from './subjects.js';
  */
 export const issueComments: TriageSpec = {
   defaultActions: ['created'],
-  subject(payload) {
-    const issue = payload.issue as { pull_request?: unknown } | undefined;
-    return subjectOf(issue?.pull_request ? 'pull request' : 'issue', issue);
-  },
+  subject: (payload) => issueOrPullSubject(payload.issue),
   writtenText: (payload) => String((payload.comment as { body?: unknown } | undefined)?.body ?? ''),
   relevance(payload, _event, botLogin, config) {
     const trigger = config.filters.comment_trigger ?? (botLogin ? `@${botLogin}` : undefined);

@@ -1,5 +1,5 @@
 import type { TriageSpec } from '../triage.js';
-import { subjectOf } from './subjects.js';
+import { issueOrPullSubject } from './subjects.js';
 
 /** Share of the body that must change for an edit to be analysed again. */
 const MATERIAL_CHANGE = 0.2;
@@ -7,7 +7,7 @@ const MATERIAL_CHANGE = 0.2;
 /** issues: opened and reopened; edited only when the body changed materially. */
 export const issues: TriageSpec = {
   defaultActions: ['opened', 'reopened', 'edited'],
-  subject: (payload) => subjectOf('issue', payload.issue),
+  subject: (payload) => issueOrPullSubject(payload.issue),
   relevance(payload, event) {
     if (event.action !== 'edited') return null;
     const before = (payload.changes as { body?: { from?: unknown } } | undefined)?.body?.from;

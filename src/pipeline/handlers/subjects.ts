@@ -19,3 +19,8 @@ export function subjectOf(kind: Subject['kind'], item: unknown): Subject | undef
     draft: value.draft === true,
   };
 }
+
+/** `issue` objects of issues and issue_comment payloads are pull requests when they carry `pull_request`. */
+export function issueOrPullSubject(issue: unknown): Subject | undefined {
+  return subjectOf((issue as { pull_request?: unknown } | undefined)?.pull_request ? 'pull request' : 'issue', issue);
+}
