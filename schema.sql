@@ -98,36 +98,4 @@ CREATE TABLE claude_analyses (
 CREATE INDEX claude_analyses_webhook ON claude_analyses (webhook_id);
 CREATE INDEX claude_analyses_created ON claude_analyses (created_at);
 
--- Per-day (UTC) totals, computed from the rows so that they are always exact.
-CREATE VIEW daily_stats AS
-WITH events AS (
-  SELECT date(created_at / 1000, 'unixepoch') AS date,
-         count(*) AS total_webhooks,
-         sum(status = 'completed') AS completed,
-         sum(status = 'failed') AS failed,
-         sum(status = 'skipped') AS skipped
-  FROM webhook_events GROUP BY 1
-), analyses AS (
-  SELECT date(created_at / 1000, 'unixepoch') AS date,
-         count(*) AS claude_analyses,
-         sum(github_actions_json IS NOT NULL AND github_actions_json NOT IN ('', '[]', '{}')) AS github_actions,
-         sum(claude_tokens_used) AS tokens,
-         sum(claude_cost_usd) AS total_cost_usd
-  FROM claude_analyses GROUP BY 1
-), days AS (
-  SELECT date FROM events UNION SELECT date FROM analyses
-)
-SELECT days.date,
-       coalesce(events.total_webhooks, 0) AS total_webhooks,
-       coalesce(events.completed, 0) AS completed,
-       coalesce(events.failed, 0) AS failed,
-       coalesce(events.skipped, 0) AS skipped,
-       coalesce(analyses.claude_analyses, 0) AS claude_analyses,
-       coalesce(analyses.github_actions, 0) AS github_actions,
-       coalesce(analyses.tokens, 0) AS tokens,
-       coalesce(analyses.total_cost_usd, 0.0) AS total_cost_usd
-FROM days
-LEFT JOIN events USING (date)
-LEFT JOIN analyses USING (date);
-
 PRAGMA user_version = 1;

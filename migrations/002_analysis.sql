@@ -46,8 +46,8 @@ CREATE TABLE token_identity (
   fetched_at   INTEGER NOT NULL
 );
 
-DROP VIEW daily_stats;
--- daily_stats again, not counting prompts that were recorded without being sent.
+-- Per-day (UTC) totals, computed from the rows so that they are always exact. Prompts recorded
+-- without being sent (no API key) are not counted as analyses.
 CREATE VIEW daily_stats AS
 WITH events AS (
   SELECT date(created_at / 1000, 'unixepoch') AS date,

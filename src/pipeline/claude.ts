@@ -113,12 +113,7 @@ export async function analyseEvent(args: {
           ? 'ok'
           : 'invalid';
   const analysisId = recordAnalysis(db, {
-    eventId: event.id,
-    eventType: event.event_type,
-    repository: event.repository,
-    model: choice.model,
-    template: prompt.template,
-    prompt: prompt.text,
+    ...ledgerEntry(event, prompt, choice),
     response: text,
     outcome,
     analysisJson: outcome === 'ok' && parsed.ok ? JSON.stringify(parsed.triage) : null,
@@ -128,9 +123,7 @@ export async function analyseEvent(args: {
     cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
     costUsd: cost,
     processingMs: Date.now() - started,
-    replayGeneration: event.replay_count,
     requestId,
-    now: Date.now(),
   });
   if (outcome === 'refusal') throw new UnusableAnswerError('the model refused to answer (stop_reason refusal)');
   if (outcome === 'max_tokens') {
@@ -143,12 +136,7 @@ export async function analyseEvent(args: {
 /** Without an API key nothing is sent: the rendered prompt is kept so the operator can see it. */
 export function recordUnsentPrompt(db: Db, event: EventRow, prompt: RenderedPrompt, choice: ModelChoice): void {
   recordAnalysis(db, {
-    eventId: event.id,
-    eventType: event.event_type,
-    repository: event.repository,
-    model: choice.model,
-    template: prompt.template,
-    prompt: prompt.text,
+    ...ledgerEntry(event, prompt, choice),
     response: null,
     outcome: 'not_sent',
     analysisJson: null,
@@ -158,8 +146,20 @@ export function recordUnsentPrompt(db: Db, event: EventRow, prompt: RenderedProm
     cacheReadTokens: 0,
     costUsd: 0,
     processingMs: 0,
-    replayGeneration: event.replay_count,
     requestId: null,
-    now: Date.now(),
   });
+}
+
+/** The ledger fields that describe the event and the prompt rather than the answer. */
+function ledgerEntry(event: EventRow, prompt: RenderedPrompt, choice: ModelChoice) {
+  return {
+    eventId: event.id,
+    eventType: event.event_type,
+    repository: event.repository,
+    model: choice.model,
+    template: prompt.template,
+    prompt: prompt.text,
+    replayGeneration: event.replay_count,
+    now: Date.now(),
+  };
 }
