@@ -26,15 +26,15 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
   const id = flags.id ?? `${hostname()}:${process.pid}`;
   if (!/^[\w.:@-]{1,100}$/.test(id))
     throw new CliError(`invalid worker id "${id}": use letters, digits and . : @ - _`, EXIT.USAGE);
+  const registry = new HandlerRegistry();
+  registerBuiltinHandlers(registry);
+  await registry.registerModules(config.handlers);
   if (!anthropicKey(config, process.env)) {
     log.warn('ANTHROPIC_API_KEY is not set: prompts are rendered and recorded, nothing is sent to Claude');
   }
   if (!githubToken(config, process.env)) {
     log.warn('GITHUB_TOKEN is not set: planned GitHub actions are recorded, nothing is written to GitHub');
   }
-  const registry = new HandlerRegistry();
-  registerBuiltinHandlers(registry);
-  await registry.registerModules(config.handlers);
   const db = openForCommand(dbPath, false);
   const worker = new Worker(
     db,

@@ -51,8 +51,10 @@ export async function analyseEvent(args: {
   event: EventRow;
   prompt: RenderedPrompt;
   choice: ModelChoice;
+  /** Aborts the request when the worker shuts down or loses the lease (the reservation is released). */
+  signal: AbortSignal;
 }): Promise<AnalysisResult> {
-  const { db, client, config, repo, event, prompt, choice } = args;
+  const { db, client, config, repo, event, prompt, choice, signal } = args;
   const prices = pricesFor(choice.model, config.claude.prices);
   const request = {
     model: choice.model,
@@ -62,7 +64,7 @@ export async function analyseEvent(args: {
   const limits = { dailyUsd: config.claude.daily_budget_usd, repositoryUsd: repo.daily_budget_usd };
   let reservation: Reservation | null = null;
   if (limits.dailyUsd !== undefined || limits.repositoryUsd !== undefined) {
-    const counted = await client.messages.countTokens(request);
+    const counted = await client.messages.countTokens(request, { signal });
     const estimate = maxCostUsd(counted.input_tokens, choice.maxTokens, prices);
     const smallest = Math.min(limits.dailyUsd ?? Infinity, limits.repositoryUsd ?? Infinity);
     if (estimate > smallest) {
@@ -87,11 +89,14 @@ export async function analyseEvent(args: {
   let requestId: string | null;
   try {
     const { data, request_id } = await client.messages
-      .create({
-        ...request,
-        max_tokens: choice.maxTokens,
-        output_config: { format: { type: 'json_schema', schema: TRIAGE_JSON_SCHEMA } },
-      })
+      .create(
+        {
+          ...request,
+          max_tokens: choice.maxTokens,
+          output_config: { format: { type: 'json_schema', schema: TRIAGE_JSON_SCHEMA } },
+        },
+        { signal },
+      )
       .withResponse();
     message = data;
     requestId = request_id ?? null;

@@ -51,8 +51,10 @@ export function skipReason(args: {
     return `sender ${sender} is ignored`;
   }
   if (!subject) return null;
-  if (subject.labels.includes(config.filters.opt_out_label))
+  const optOut = config.filters.opt_out_label.toLowerCase();
+  if (subject.labels.some((label) => label.toLowerCase() === optOut)) {
     return `opted out with label ${config.filters.opt_out_label}`;
+  }
   if (subject.draft && config.filters.skip_drafts) return 'draft pull request';
   if (args.writtenText !== null && args.writtenText.trim().length < config.filters.min_body_length) {
     return `body shorter than ${config.filters.min_body_length} characters`;

@@ -1,4 +1,4 @@
-import { findCheckpoint, recordActions, supersedingEvent } from '../store/analyses.js';
+import { findCheckpoint, newerThreadEvents, recordActions } from '../store/analyses.js';
 import type { GitHub } from '../clients/github.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { EventRow } from '../store/types.js';
@@ -45,20 +45,19 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
   const repo = repositoryConfig(config, event.repository);
   const subject = spec.subject(payload);
   const login = await botLogin(db, config, made);
-  const writtenText = spec.writtenText ? spec.writtenText(payload) : (subject?.body ?? null);
-  const reason =
-    skipReason({ event, config, repo, defaultActions: spec.defaultActions, botLogin: login, subject, writtenText }) ??
-    spec.relevance?.(payload, event, login, config) ??
-    (subject && (event.thread_key || spec.threadless) ? null : 'no issue or pull request in the payload');
+  const reason = eventSkipReason(spec, event, payload, config, login);
   if (reason) return { skipped: reason };
   const enabled = repo!;
   const threadKey = event.thread_key;
 
   const debounceMs = config.filters.debounce_seconds * 1000;
   if (debounceMs > 0 && threadKey) {
-    const actions = (enabled.actions as Record<string, string[] | undefined>)[event.event_type] ?? spec.defaultActions;
-    const newer = supersedingEvent(db, { ...event, thread_key: threadKey }, debounceMs, actions);
-    if (newer !== undefined) return { skipped: `superseded by event ${newer} of the same thread` };
+    // Only a newer event that will itself be analysed supersedes this one (not, say, a typo fix).
+    const newer = newerThreadEvents(db, { ...event, thread_key: threadKey }, debounceMs).find(
+      (candidate) =>
+        candidate.payload && !eventSkipReason(spec, candidate, parsePayload(candidate.payload), config, login),
+    );
+    if (newer) return { skipped: `superseded by event ${newer.id} of the same thread` };
     if (Date.now() < event.created_at + debounceMs) {
       return {
         deferred: { until: event.created_at + debounceMs, reason: 'debounce: waiting for newer events of this thread' },
@@ -82,7 +81,16 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
       recordUnsentPrompt(db, event, prompt, choice);
       return { skipped: 'no ANTHROPIC_API_KEY: prompt recorded, nothing sent' };
     }
-    const result = await analyseEvent({ db, client: made.anthropic, config, repo: enabled, event, prompt, choice });
+    const result = await analyseEvent({
+      db,
+      client: made.anthropic,
+      config,
+      repo: enabled,
+      event,
+      prompt,
+      choice,
+      signal: context.signal,
+    });
     if (result.kind === 'deferred') return { deferred: { until: result.until, reason: result.reason } };
     ({ triage, analysisId } = result);
   }
@@ -108,6 +116,28 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     comment: actions.comment.action,
     labels_added: actions.labels.added,
   });
+}
+
+/** Why an event is not analysed (filters, then the handler's own rules), or null. */
+function eventSkipReason(
+  spec: TriageSpec,
+  event: EventRow,
+  payload: Payload,
+  config: LoadedConfig,
+  login: string | undefined,
+): string | null {
+  const repo = repositoryConfig(config, event.repository);
+  const subject = spec.subject(payload);
+  const writtenText = spec.writtenText ? spec.writtenText(payload) : (subject?.body ?? null);
+  return (
+    skipReason({ event, config, repo, defaultActions: spec.defaultActions, botLogin: login, subject, writtenText }) ??
+    spec.relevance?.(payload, event, login, config) ??
+    (subject && (event.thread_key || spec.threadless) ? null : 'no issue or pull request in the payload')
+  );
+}
+
+function parsePayload(payload: Buffer): Payload {
+  return JSON.parse(payload.toString('utf8')) as Payload;
 }
 
 /** The model, template and rendered prompt for an event, exactly as they would be sent. */

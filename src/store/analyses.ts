@@ -1,5 +1,6 @@
 import type { Db } from './open.js';
 import { statement } from './statements.js';
+import type { EventRow } from './types.js';
 
 export type AnalysisOutcome = 'ok' | 'refusal' | 'max_tokens' | 'invalid' | 'not_sent';
 
@@ -83,21 +84,16 @@ export function threadHistory(db: Db, threadKey: string, beforeId: number, limit
   ).all(threadKey, beforeId, limit) as ThreadEntry[];
 }
 
-/** A newer event of the same thread and kind, inside the debounce window, that will be analysed instead. */
-export function supersedingEvent(
+/** Newer events of the same thread and kind that arrived within `windowMs` of it, newest first. */
+export function newerThreadEvents(
   db: Db,
   event: { id: number; thread_key: string; event_type: string; created_at: number },
   windowMs: number,
-  actions: string[],
-): number | undefined {
-  if (actions.length === 0) return undefined;
-  const row = statement(
+): EventRow[] {
+  return statement(
     db,
-    `SELECT id FROM webhook_events
+    `SELECT * FROM webhook_events
       WHERE thread_key = ? AND event_type = ? AND id > ? AND created_at <= ? AND status != 'skipped'
-        AND action IN (SELECT value FROM json_each(?))
-      ORDER BY id DESC LIMIT 1`,
-  ).get(event.thread_key, event.event_type, event.id, event.created_at + windowMs, JSON.stringify(actions)) as
-    { id: number } | undefined;
-  return row?.id;
+      ORDER BY id DESC`,
+  ).all(event.thread_key, event.event_type, event.id, event.created_at + windowMs) as EventRow[];
 }

@@ -112,11 +112,18 @@ function retryAfter(error: ErrorLike): { retryAfterMs?: number } {
   const milliseconds = Number(header(error, 'retry-after-ms'));
   if (Number.isFinite(milliseconds) && milliseconds > 0) return { retryAfterMs: milliseconds };
   const value = header(error, 'retry-after');
-  if (value === undefined) return {};
+  if (value === undefined) return primaryLimitReset(error);
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return { retryAfterMs: Math.max(0, seconds * 1000) };
   const date = Date.parse(value);
   return Number.isNaN(date) ? {} : { retryAfterMs: Math.max(0, date - Date.now()) };
+}
+
+/** GitHub's primary rate limit: no Retry-After, but the time the quota comes back. */
+function primaryLimitReset(error: ErrorLike): { retryAfterMs?: number } {
+  const reset = Number(header(error, 'x-ratelimit-reset'));
+  if (header(error, 'x-ratelimit-remaining') !== '0' || !Number.isFinite(reset)) return {};
+  return { retryAfterMs: Math.max(0, reset * 1000 - Date.now()) };
 }
 
 function oneLine(text: string): string {
