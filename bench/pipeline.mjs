@@ -83,6 +83,7 @@ try {
   for (const issue of github.repo(REPO).issues.values())
     comments += issue.comments.filter((c) => c.user === BOT).length;
 
+  const ledger = ledgerTotals(triage.db);
   const perSecond = (run) => (events / (run.ms / 1000)).toFixed(1);
   const perEvent = (run) => (run.ms / events).toFixed(2);
   process.stdout.write(
@@ -90,6 +91,11 @@ try {
       `triage_events_per_s=${perSecond(triageRun)} noop_events_per_s=${perSecond(noopRun)} ` +
       `per_event_ms_triage=${perEvent(triageRun)} per_event_ms_noop=${perEvent(noopRun)} ` +
       `model_calls=${modelCalls} comments=${comments} startup_ms=${startupRun.ms.toFixed(0)}\n`,
+  );
+  process.stdout.write(
+    `pipeline ledger: model=claude-sonnet-5-5 input_tokens=${ledger.input} output_tokens=${ledger.output} ` +
+      `cache_write_tokens=${ledger.write} cache_read_tokens=${ledger.read} recorded_usd=${ledger.recorded.toFixed(6)} ` +
+      `at_published_prices_usd=${ledger.expected.toFixed(6)} (2/2.50/0.20/10 per Mtok input/5m write/read/output)\n`,
   );
 
   const problems = [
@@ -219,6 +225,22 @@ function runWorker(run) {
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ ms: performance.now() - started, code, stderrTail }));
   });
+}
+
+/** What the ledger recorded, and the same tokens priced by hand at the published Sonnet prices. */
+function ledgerTotals(dbPath) {
+  const db = openDatabase(dbPath, { mustExist: true });
+  try {
+    const row = db
+      .prepare(
+        `SELECT sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cache_write_tokens) AS write,
+                sum(cache_read_tokens) AS read, sum(claude_cost_usd) AS recorded FROM claude_analyses`,
+      )
+      .get();
+    return { ...row, expected: (row.input * 2 + row.write * 2.5 + row.read * 0.2 + row.output * 10) / 1e6 };
+  } finally {
+    db.close();
+  }
 }
 
 /** Every event completed and the worker exited 0. */

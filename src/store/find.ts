@@ -18,6 +18,7 @@ export function eventHistory(db: Db, eventId: number): HistoryRow[] {
     .all(eventId) as HistoryRow[];
 }
 
+/** Model calls of an event (prompts recorded without a key are not calls). */
 export interface AnalysisTotals {
   analyses: number;
   tokens: number;
@@ -27,7 +28,7 @@ export interface AnalysisTotals {
 export function analysisTotals(db: Db, eventId: number): AnalysisTotals {
   return db
     .prepare(
-      `SELECT count(*) AS analyses, coalesce(sum(claude_tokens_used), 0) AS tokens,
+      `SELECT coalesce(sum(outcome != 'not_sent'), 0) AS analyses, coalesce(sum(claude_tokens_used), 0) AS tokens,
               coalesce(sum(claude_cost_usd), 0) AS cost_usd
          FROM claude_analyses WHERE webhook_id = ?`,
     )
