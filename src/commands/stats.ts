@@ -1,16 +1,40 @@
 import { readStats, type StatsSnapshot } from '../store/stats.js';
-import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import { applyThresholdFlags, CHECK, evaluateCheck, unknownLine } from './check.js';
+import { commandContext, openForCommand, type CommandContext, type GlobalOptions } from './context.js';
 import { formatMs, formatPercent, isoTime, printJson, printLines, table } from './format.js';
 
 export interface StatsFlags extends GlobalOptions {
   json?: boolean;
   since: number;
   days: number;
+  check?: boolean;
+  threshold?: string[];
 }
 
 /** `hls stats`: the figures, as text for a person or as the stable JSON document of the README. */
 export function runStats(flags: StatsFlags): number {
-  const { dbPath, config } = commandContext(flags);
+  if (flags.check) return runCheck(flags);
+  const report = buildReport(flags, commandContext(flags));
+  if (flags.json) printJson(report);
+  else printLines(statsText(report));
+  return 0;
+}
+
+/** `hls stats --check`: Nagios plugin output; anything that prevents a verdict is UNKNOWN (3). */
+function runCheck(flags: StatsFlags): number {
+  try {
+    const context = commandContext(flags);
+    const thresholds = applyThresholdFlags(context.config.alerts, flags.threshold);
+    const { state, line } = evaluateCheck(buildReport(flags, context), thresholds);
+    process.stdout.write(`${line}\n`);
+    return state;
+  } catch (error) {
+    process.stdout.write(`${unknownLine((error as Error).message)}\n`);
+    return CHECK.UNKNOWN;
+  }
+}
+
+function buildReport(flags: StatsFlags, { dbPath, config }: CommandContext): StatsReport {
   const db = openForCommand(dbPath, true);
   const now = Date.now();
   const since = now - flags.since;
@@ -20,16 +44,13 @@ export function runStats(flags: StatsFlags): number {
   } finally {
     db.close();
   }
-  const report = statsReport(snapshot, {
+  return statsReport(snapshot, {
     dbPath,
     now,
     since,
     days: flags.days,
     dailyBudgetUsd: config.claude.daily_budget_usd ?? null,
   });
-  if (flags.json) printJson(report);
-  else printLines(statsText(report));
-  return 0;
 }
 
 export type StatsReport = ReturnType<typeof statsReport>;
@@ -75,8 +96,26 @@ export function statsReport(
       deferred_events: s.budgetDeferred,
       exhausted: s.budgetDeferred > 0 || (at.dailyBudgetUsd !== null && s.budgetCommittedToday >= at.dailyBudgetUsd),
     },
+    workers: workersReport(s, at.now),
     daily: s.daily,
   };
+}
+
+/** live: heard from within its lease; stale: silent for longer (killed or hung); stopped: exited cleanly. */
+function workersReport(s: StatsSnapshot, now: number) {
+  const list = s.workers.map((w) => ({
+    id: w.id,
+    host: w.host,
+    pid: w.pid,
+    state: w.stopped_at !== null ? 'stopped' : now - w.heartbeat_at <= w.lease_ms ? 'live' : 'stale',
+    started_at: isoTime(w.started_at),
+    heartbeat_at: isoTime(w.heartbeat_at),
+    concurrency: w.concurrency,
+    in_flight: w.in_flight,
+    processed: w.processed,
+  }));
+  const count = (state: string) => list.filter((w) => w.state === state).length;
+  return { live: count('live'), stale: count('stale'), stopped: count('stopped'), list };
 }
 
 /** Nearest-rank percentile of an ascending list. */
@@ -98,6 +137,13 @@ function statsText(r: StatsReport): string[] {
     `processing  p50 ${formatMs(w.processing_ms.p50)}  p95 ${formatMs(w.processing_ms.p95)}  (${w.processing_ms.count} completed)`,
     `today       analyses ${r.today.analyses}  tokens ${r.today.tokens}  cost $${r.today.cost_usd.toFixed(4)}`,
     `budget      ${budgetLine(r.budget)}`,
+    `workers     ${r.workers.live} live, ${r.workers.stale} stale, ${r.workers.stopped} stopped today`,
+    ...r.workers.list
+      .filter((w) => w.state !== 'stopped')
+      .map(
+        (w) =>
+          `  ${w.id}  ${w.state}  pid ${w.pid} on ${w.host}  in flight ${w.in_flight}/${w.concurrency}  processed ${w.processed}  heartbeat ${w.heartbeat_at}`,
+      ),
     '',
     ...table(
       ['event', 'total', 'completed', 'skipped', 'failed', 'waiting'],

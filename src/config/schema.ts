@@ -27,6 +27,11 @@ const labelDefinition = z.strictObject({
 const levelLabels = <T extends readonly [string, ...string[]]>(levels: T) =>
   z.partialRecord(z.enum(levels), z.string().min(1)).default({});
 
+const level = (warning: number, critical: number) =>
+  z
+    .strictObject({ warning: z.number().min(0).default(warning), critical: z.number().min(0).default(critical) })
+    .prefault({});
+
 const repository = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/repo"'),
   enabled: z.boolean().default(true),
@@ -121,6 +126,17 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   handlers: z.partialRecord(eventName, z.string().min(1)).default({}),
+  /** Thresholds of `hls stats --check` (Nagios: warning, critical). */
+  alerts: z
+    .strictObject({
+      failure_rate: level(0.1, 0.5),
+      oldest_due_seconds: level(600, 1800),
+      failed: level(1, 20),
+      budget_used_percent: level(80, 100),
+      /** Alerts when fewer workers than this are live. */
+      live_workers: level(1, 1),
+    })
+    .prefault({}),
   logging: z
     .strictObject({
       level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

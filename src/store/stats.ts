@@ -1,5 +1,6 @@
 import { committedUsd } from './budget.js';
 import type { Db } from './open.js';
+import { listWorkers, type WorkerRecord } from './workers.js';
 import { EVENT_STATUSES, type EventStatus } from './types.js';
 
 export type StatusCounts = Record<EventStatus, number> & { total: number };
@@ -33,6 +34,8 @@ export interface StatsSnapshot {
   /** Spend committed against today's budget (settled + reserved) and events waiting for the next day. */
   budgetCommittedToday: number;
   budgetDeferred: number;
+  /** Workers running, or stopped within the last day. */
+  workers: WorkerRecord[];
 }
 
 /** Reads everything `hls stats` reports, in one read transaction so the figures agree with each other. */
@@ -90,6 +93,7 @@ export function readStats(db: Db, now: number, since: number, days: number): Sta
     return {
       budgetCommittedToday: committedUsd(db, new Date(now).toISOString().slice(0, 10)),
       budgetDeferred: deferred.n,
+      workers: listWorkers(db, now, 86_400_000),
       queue: countByStatus(byStatus),
       oldestDueAt: oldest.at,
       receivedInWindow: received.n,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
@@ -6,6 +7,7 @@ import { extendLease, finishEvent, returnToQueue, type Outcome } from '../store/
 import type { Db } from '../store/open.js';
 import { rescueExpiredLeases } from '../store/rescue.js';
 import type { EventRow, Lease } from '../store/types.js';
+import { registerWorker, workerHeartbeat, workerStopped } from '../store/workers.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { classifyError } from './errors.js';
 import type { HandlerRegistry } from './handlers.js';
@@ -42,6 +44,7 @@ export class Worker {
   private readonly jobs = new Map<number, Job>();
   private stopping = false;
   private lastRescueAt = 0;
+  private processed = 0;
   private wake: () => void = () => {};
 
   constructor(
@@ -53,6 +56,14 @@ export class Worker {
   ) {}
 
   async run(): Promise<void> {
+    registerWorker(this.db, {
+      id: this.options.id,
+      pid: process.pid,
+      host: hostname(),
+      started_at: Date.now(),
+      lease_ms: this.options.leaseMs,
+      concurrency: this.options.concurrency,
+    });
     const heartbeat = setInterval(() => this.heartbeat(), Math.max(50, this.options.leaseMs / 3));
     this.log.info('worker started', { worker: this.options.id, concurrency: this.options.concurrency });
     try {
@@ -65,8 +76,9 @@ export class Worker {
       await this.drain();
     } finally {
       clearInterval(heartbeat);
+      workerStopped(this.db, this.options.id, Date.now(), this.processed);
     }
-    this.log.info('worker stopped', { worker: this.options.id });
+    this.log.info('worker stopped', { worker: this.options.id, processed: this.processed });
   }
 
   /** Stop claiming; in-flight events get the grace period to finish. */
@@ -135,6 +147,7 @@ export class Worker {
         ? returnToQueue(this.db, job.lease, outcome.until, outcome.reason)
         : finishEvent(this.db, job.lease, outcome, Date.now());
     const duration_ms = Date.now() - started;
+    if (written && outcome.status !== 'deferred') this.processed++;
     if (!written) {
       this.log.warn('lease lost before the result was written; another worker owns the event now', fields);
     } else if (outcome.status === 'completed') {
@@ -177,6 +190,14 @@ export class Worker {
 
   private heartbeat(): void {
     const until = Date.now() + this.options.leaseMs;
+    try {
+      workerHeartbeat(this.db, this.options.id, Date.now(), this.jobs.size, this.processed);
+    } catch (error) {
+      this.log.warn('worker heartbeat failed; will try again', {
+        worker: this.options.id,
+        error: (error as Error).message,
+      });
+    }
     for (const job of this.jobs.values()) {
       if (job.abandoned) continue;
       try {

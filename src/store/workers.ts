@@ -1,0 +1,56 @@
+import type { Db } from './open.js';
+import { statement } from './statements.js';
+
+export interface WorkerRecord {
+  id: string;
+  pid: number;
+  host: string;
+  started_at: number;
+  heartbeat_at: number;
+  lease_ms: number;
+  concurrency: number;
+  in_flight: number;
+  processed: number;
+  stopped_at: number | null;
+}
+
+/** A (re)started worker takes over its row: a restarted systemd instance keeps its id. */
+export function registerWorker(
+  db: Db,
+  w: Omit<WorkerRecord, 'heartbeat_at' | 'in_flight' | 'processed' | 'stopped_at'>,
+): void {
+  statement(
+    db,
+    `INSERT INTO workers (id, pid, host, started_at, heartbeat_at, lease_ms, concurrency)
+     VALUES (@id, @pid, @host, @started_at, @started_at, @lease_ms, @concurrency)
+     ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at,
+       heartbeat_at = excluded.heartbeat_at, lease_ms = excluded.lease_ms, concurrency = excluded.concurrency,
+       in_flight = 0, processed = 0, stopped_at = NULL`,
+  ).run(w);
+}
+
+export function workerHeartbeat(db: Db, id: string, now: number, inFlight: number, processed: number): void {
+  statement(db, `UPDATE workers SET heartbeat_at = ?, in_flight = ?, processed = ? WHERE id = ?`).run(
+    now,
+    inFlight,
+    processed,
+    id,
+  );
+}
+
+export function workerStopped(db: Db, id: string, now: number, processed: number): void {
+  statement(db, `UPDATE workers SET stopped_at = ?, heartbeat_at = ?, in_flight = 0, processed = ? WHERE id = ?`).run(
+    now,
+    now,
+    processed,
+    id,
+  );
+}
+
+/** Workers not known to have stopped, most recent first; stopped ones within `keepMs` too. */
+export function listWorkers(db: Db, now: number, keepMs: number): WorkerRecord[] {
+  return statement(
+    db,
+    `SELECT * FROM workers WHERE stopped_at IS NULL OR stopped_at >= ? ORDER BY heartbeat_at DESC, id`,
+  ).all(now - keepMs) as WorkerRecord[];
+}
