@@ -46,16 +46,28 @@ CREATE TABLE token_identity (
   fetched_at   INTEGER NOT NULL
 );
 
--- Per-day (UTC) totals, computed from the rows so that they are always exact. Prompts recorded
--- without being sent (no API key) are not counted as analyses.
+-- Events deleted by `hls prune`, counted per day and final status, so that daily totals stay exact.
+CREATE TABLE pruned_events (
+  date    TEXT    NOT NULL,                        -- UTC day the events arrived
+  status  TEXT    NOT NULL,
+  events  INTEGER NOT NULL,
+  PRIMARY KEY (date, status)
+);
+
+-- Per-day (UTC) totals, computed from the rows (and the counts of pruned ones) so that they are
+-- always exact. Prompts recorded without being sent (no API key) are not counted as analyses.
 CREATE VIEW daily_stats AS
-WITH events AS (
-  SELECT date(created_at / 1000, 'unixepoch') AS date,
-         count(*) AS total_webhooks,
-         sum(status = 'completed') AS completed,
-         sum(status = 'failed') AS failed,
-         sum(status = 'skipped') AS skipped
-  FROM webhook_events GROUP BY 1
+WITH arrivals AS (
+  SELECT date(created_at / 1000, 'unixepoch') AS date, status, 1 AS events FROM webhook_events
+  UNION ALL
+  SELECT date, status, events FROM pruned_events
+), events AS (
+  SELECT date,
+         sum(events) AS total_webhooks,
+         sum((status = 'completed') * events) AS completed,
+         sum((status = 'failed') * events) AS failed,
+         sum((status = 'skipped') * events) AS skipped
+  FROM arrivals GROUP BY 1
 ), analyses AS (
   SELECT date(created_at / 1000, 'unixepoch') AS date,
          sum(outcome != 'not_sent') AS claude_analyses,

@@ -83,6 +83,8 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
         .argParser(asDuration),
     )
     .addOption(new Option('--days <n>', 'daily rows to show').default(7).argParser(asCount('days')))
+    .option('--check', 'one Nagios status line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
+    .option('--threshold <key=warning,critical...>', 'override an alerts: threshold for --check (repeatable)')
     .action((_options, command: Command) =>
       run(async () => {
         const { runStats } = await import('./commands/stats.js');
@@ -136,6 +138,58 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
       run(async () => {
         const { runLabelsSync } = await import('./commands/labels.js');
         return runLabelsSync(command.optsWithGlobals());
+      }),
+    );
+
+  program
+    .command('recover')
+    .description("redeliver, from the webhooks' GitHub delivery logs, the deliveries missing from the database")
+    .addOption(
+      new Option('--since <duration>', 'how far back to read the delivery logs (GitHub keeps 3 days)')
+        .default(86_400_000, '24h')
+        .argParser(asDuration),
+    )
+    .option('--repo <owner/repo>', "this repository's webhook (default: every configured repository)")
+    .option('--org <org>', "this organisation's webhook")
+    .option('--hook-id <id>', 'the webhook to read (needs --repo or --org)', asCount('hook id'))
+    .option('--dry-run', 'print what would be redelivered and redeliver nothing')
+    .option('--json', 'print the result as JSON')
+    .addOption(
+      new Option('--pace-ms <ms>', 'minimum time between two redelivery requests')
+        .default(1000)
+        .argParser((value: string) => wrapParser(() => (value === '0' ? 0 : parsePositiveInt(value, 'pace in ms'))))
+        .hideHelp(),
+    )
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runRecover } = await import('./commands/recover.js');
+        return runRecover(command.optsWithGlobals());
+      }),
+    );
+
+  program
+    .command('doctor')
+    .description('check the config, database, GitHub token, Anthropic key and relay hooks file (exit 1 if any fails)')
+    .option('--hooks <file>', "also check the relay's hooks file, e.g. /etc/webhook/hooks.json")
+    .option('--json', 'print { ok, checks: [{ name, status, detail }] }')
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runDoctor } = await import('./commands/doctor.js');
+        return runDoctor(command.optsWithGlobals());
+      }),
+    );
+
+  program
+    .command('prune')
+    .description('drop payloads (and rows) of old completed and skipped events; reclaim space')
+    .option('--older-than <duration>', 'retention, e.g. 30d (default: prune.older_than_days)', asDuration)
+    .option('--delete-rows', 'also delete the rows no ledger entry refers to (default: prune.delete_rows)')
+    .option('--dry-run', 'print what would be dropped')
+    .option('--json', 'print the result as JSON')
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runPrune } = await import('./commands/prune.js');
+        return runPrune(command.optsWithGlobals());
       }),
     );
 

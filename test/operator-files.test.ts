@@ -116,6 +116,22 @@ if (!systemdAnalyze && toolsRequired) {
       expect(result.code, result.stderr).toBe(0);
     });
 
+    it('hls-prune.service and hls-prune.timer pass systemd-analyze verify', () => {
+      const dir = tempDir('hls-units-');
+      const service = readFileSync(join(ROOT, 'systemd/hls-prune.service'), 'utf8');
+      expect(service).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/hls\/bin\/hls prune$/m);
+      writeFileSync(
+        join(dir, 'hls-prune.service'),
+        service.replace(/^ExecStart=\/usr\/bin\/node /m, `ExecStart=${process.execPath} `),
+      );
+      writeFileSync(join(dir, 'hls-prune.timer'), readFileSync(join(ROOT, 'systemd/hls-prune.timer'), 'utf8'));
+      for (const unit of ['hls-prune.service', 'hls-prune.timer']) {
+        const result = verify(join(dir, unit), [unit]);
+        expect(result.complaints, result.stderr).toEqual([]);
+        expect(result.code, result.stderr).toBe(0);
+      }
+    });
+
     it('the verify check does catch a misspelt key (control)', () => {
       const unit = workerInstance((text) => text.replace(/^UMask=/m, 'UMaks='));
       const result = verify(unit, ['hls-worker@1.service']);

@@ -126,6 +126,14 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   handlers: z.partialRecord(eventName, z.string().min(1)).default({}),
+  prune: z
+    .strictObject({
+      /** Default of `hls prune --older-than`. */
+      older_than_days: z.number().positive().default(30),
+      /** Also delete the rows (not only the payloads) of old finished events no ledger entry refers to. */
+      delete_rows: z.boolean().default(false),
+    })
+    .prefault({}),
   /** Thresholds of `hls stats --check` (Nagios: warning, critical). */
   alerts: z
     .strictObject({

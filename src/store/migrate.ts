@@ -13,7 +13,10 @@ export class SchemaTooNewError extends Error {}
  * re-read inside an IMMEDIATE transaction, so exactly one of them applies the schema.
  */
 export function migrate(db: Db): void {
-  if (currentVersion(db) === SCHEMA_VERSION) return;
+  const version = currentVersion(db);
+  if (version === SCHEMA_VERSION) return;
+  // Lets `hls prune` give freed pages back to the file system; only possible before the first table.
+  if (version === 0) db.pragma('auto_vacuum = INCREMENTAL');
   switchToWal(db);
   db.transaction(() => {
     const version = currentVersion(db);
