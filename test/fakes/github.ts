@@ -24,6 +24,14 @@
  *   the issue on first use (`pull_request: true`).
  * - Pagination: `per_page` (default 30, max 100) and `page`, with a `link` header (next, last, first,
  *   prev) of absolute URLs on this server. Lists keep insertion order; comments are oldest first.
+ * - Webhooks: `hooks` of a repo (`repo(…).hooks`) or an organisation (`org(…).hooks`), listed by
+ *   `GET /repos/{o}/{r}/hooks` and `GET /orgs/{org}/hooks` (page pagination as above). Each hook has a
+ *   delivery log, served by `GET …/hooks/{id}/deliveries` newest first (highest id first) with cursor
+ *   pagination: `per_page` (default 30, max 100) and `cursor`, and only a `next` link,
+ *   `<${url}/…/deliveries?per_page=2&cursor=v1_ID>; rel="next"`, where ID is the first delivery of the
+ *   next page. `POST …/deliveries/{delivery_id}/attempts` → 202 `{}`, records the attempt
+ *   (`hook.attempts`) and appends a new delivery with the same guid and `redelivery: true`
+ *   (`hook.redeliveryStatusCode`, default 200 "OK"). Unknown hook or delivery → 404.
  * - Every request is recorded (`requests`), in arrival order, with the status it got.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -52,6 +60,60 @@ export interface FakeRepo {
   issues: Map<number, FakeIssue>;
   pulls: Map<number, FakePull>;
   runs: Map<number, FakeRun>;
+  /** The repository's webhooks. */
+  hooks: FakeHook[];
+  /** The repository id GitHub would report (`repository_id` of deliveries). */
+  readonly id: number;
+}
+
+export interface FakeOrg {
+  /** The organisation's webhooks. */
+  hooks: FakeHook[];
+}
+
+/** A webhook; only `id` and `config.url` are required. */
+export interface FakeHook {
+  id: number;
+  config: { url: string; content_type?: string; insecure_ssl?: string };
+  /** Default true. */
+  active?: boolean;
+  /** Default ['push']. */
+  events?: string[];
+  /** The delivery log, in any order (served newest first, by id). */
+  deliveries?: FakeDelivery[];
+  /** Every accepted `POST …/attempts`, in order (set by the fake). */
+  attempts?: FakeAttempt[];
+  /** status_code of the delivery a redelivery appends; default 200 (status "OK"). */
+  redeliveryStatusCode?: number;
+}
+
+/** One entry of a hook's delivery log, as GitHub lists it (hook-delivery-item). */
+export interface FakeDelivery {
+  id: number;
+  /** X-GitHub-Delivery; shared by every attempt of one event. */
+  guid: string;
+  /** ISO 8601, e.g. 2026-11-23T14:00:00Z. */
+  delivered_at: string;
+  redelivery: boolean;
+  /** Seconds. */
+  duration: number;
+  /** "OK", "Invalid HTTP Response: 502", "failed to connect to host", … */
+  status: string;
+  /** 0 when no HTTP response was received. */
+  status_code: number;
+  event: string;
+  action: string | null;
+  installation_id: number | null;
+  repository_id: number | null;
+}
+
+export interface FakeAttempt {
+  /** The delivery id the attempt was requested for. */
+  delivery_id: number;
+  guid: string;
+  /** The id of the delivery entry it appended. */
+  new_delivery_id: number;
+  at: number;
 }
 
 export interface FakeIssue {
@@ -142,6 +204,8 @@ export interface FakeGitHub {
   requests: RecordedRequest[];
   /** Created on first use, empty. `fullName` is 'owner/name', matched case-insensitively. */
   repo(fullName: string): FakeRepo;
+  /** Created on first use, without hooks; matched case-insensitively. */
+  org(name: string): FakeOrg;
   /** POST/PATCH/PUT/DELETE only. */
   writes(): RecordedRequest[];
   /** The next `times` (default 1) matching requests get `reply` instead of being served. */
@@ -215,6 +279,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const anon: Bucket = { limit: 60, used: 0, reset: 0 };
   const requests: RecordedRequest[] = [];
   const repos = new Map<string, RepoState>();
+  const orgs = new Map<string, { login: string; id: number; data: FakeOrg }>();
   const scripted: Scripted[] = [];
   const logLinks = new Map<string, { repo: RepoState; jobId: number }>();
   const labelIds = new WeakMap<FakeLabel, number>();
@@ -232,14 +297,25 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     if (!state) {
       const [owner, name] = fullName.split('/');
       if (!owner || !name) throw new Error(`repo(): expected 'owner/name', got '${fullName}'`);
+      const id = ++nextId;
       state = {
         owner,
         name,
         full: `${owner}/${name}`,
-        id: ++nextId,
-        data: { labels: [], issues: new Map(), pulls: new Map(), runs: new Map() },
+        id,
+        data: { labels: [], issues: new Map(), pulls: new Map(), runs: new Map(), hooks: [], id },
       };
       repos.set(key, state);
+    }
+    return state.data;
+  }
+
+  function org(name: string): FakeOrg {
+    const key = name.toLowerCase();
+    let state = orgs.get(key);
+    if (!state) {
+      if (!name || name.includes('/')) throw new Error(`org(): expected an organisation login, got '${name}'`);
+      orgs.set(key, (state = { login: name, id: ++nextId, data: { hooks: [] } }));
     }
     return state.data;
   }
@@ -568,6 +644,127 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     };
   }
 
+  // ---------- webhooks ----------
+
+  const hookCreated = new WeakMap<FakeHook, string>();
+
+  function hookJson(hook: FakeHook, base: string, type: 'Repository' | 'Organization'): Record<string, unknown> {
+    let created = hookCreated.get(hook);
+    if (!created) hookCreated.set(hook, (created = nowIso()));
+    const api = `${base}/hooks/${hook.id}`;
+    return {
+      type,
+      id: hook.id,
+      name: 'web',
+      active: hook.active ?? true,
+      events: hook.events ?? ['push'],
+      config: { content_type: 'json', insecure_ssl: '0', ...hook.config },
+      updated_at: created,
+      created_at: created,
+      url: api,
+      ...(type === 'Repository' ? { test_url: `${api}/test` } : {}),
+      ping_url: `${api}/pings`,
+      deliveries_url: `${api}/deliveries`,
+      ...(type === 'Repository' ? { last_response: { code: null, status: 'unused', message: null } } : {}),
+    };
+  }
+
+  function deliveryJson(d: FakeDelivery): Record<string, unknown> {
+    return {
+      id: d.id,
+      guid: d.guid,
+      delivered_at: d.delivered_at,
+      redelivery: d.redelivery,
+      duration: d.duration,
+      status: d.status,
+      status_code: d.status_code,
+      event: d.event,
+      action: d.action,
+      installation_id: d.installation_id,
+      repository_id: d.repository_id,
+    };
+  }
+
+  function nextDeliveryId(): number {
+    let max = 0;
+    const all = [
+      ...[...repos.values()].flatMap((r) => r.data.hooks),
+      ...[...orgs.values()].flatMap((o) => o.data.hooks),
+    ];
+    for (const hook of all) for (const d of hook.deliveries ?? []) max = Math.max(max, d.id);
+    return max + 1;
+  }
+
+  function deliveryStatus(code: number): string {
+    if (code === 0) return 'failed to connect to host';
+    return code >= 200 && code < 300 ? 'OK' : `Invalid HTTP Response: ${code}`;
+  }
+
+  /** `rest` is what follows `…/hooks` in the path. */
+  function hookRoute(
+    method: string,
+    pathname: string,
+    query: Record<string, string>,
+    hooks: FakeHook[],
+    base: string,
+    type: 'Repository' | 'Organization',
+    rest: string[],
+  ): Reply {
+    if (rest.length === 0)
+      return method === 'GET' ? list(hooks, pathname, query, (h) => hookJson(h, base, type)) : notFound();
+    const id = num(rest[0]);
+    const hook = id === undefined ? undefined : hooks.find((h) => h.id === id);
+    if (!hook) return notFound();
+    if (rest.length === 1) return method === 'GET' ? { status: 200, body: hookJson(hook, base, type) } : notFound();
+    if (rest[1] !== 'deliveries') return notFound();
+
+    if (rest.length === 2 && method === 'GET') {
+      const perPage = Math.min(100, Math.max(1, Number.parseInt(query.per_page ?? '', 10) || 30));
+      const sorted = [...(hook.deliveries ?? [])].sort((x, y) => y.id - x.id);
+      let start = 0;
+      if (query.cursor !== undefined) {
+        const cursor = /^v1_(\d+)$/.exec(query.cursor);
+        if (!cursor) return error(400, 'Bad Request');
+        start = sorted.findIndex((d) => d.id <= Number(cursor[1]));
+        if (start < 0) start = sorted.length;
+      }
+      const page = sorted.slice(start, start + perPage);
+      const next = sorted[start + perPage];
+      const headers: Record<string, string> = {};
+      if (next) {
+        const params = new URLSearchParams({ per_page: String(perPage), cursor: `v1_${next.id}` });
+        for (const [name, value] of Object.entries(query)) if (!params.has(name)) params.set(name, value);
+        headers.link = `<${url}${pathname}?${params.toString()}>; rel="next"`;
+      }
+      return { status: 200, body: page.map(deliveryJson), headers };
+    }
+
+    if (rest.length === 4 && rest[3] === 'attempts' && method === 'POST') {
+      const deliveryId = num(rest[2]);
+      const original = (hook.deliveries ?? []).find((d) => d.id === deliveryId);
+      if (!original) return notFound();
+      const code = hook.redeliveryStatusCode ?? 200;
+      const entry: FakeDelivery = {
+        ...original,
+        id: nextDeliveryId(),
+        delivered_at: nowIso(),
+        redelivery: true,
+        duration: 0.01,
+        status: deliveryStatus(code),
+        status_code: code,
+      };
+      (hook.deliveries ??= []).push(entry);
+      (hook.attempts ??= []).push({
+        delivery_id: original.id,
+        guid: original.guid,
+        new_delivery_id: entry.id,
+        at: Date.now(),
+      });
+      return { status: 202, body: {} };
+    }
+    return notFound();
+  }
+
   // ---------- request helpers ----------
 
   function paginate<T>(items: T[], pathname: string, query: Record<string, string>): { page: T[]; link?: string } {
@@ -672,6 +869,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       };
     }
 
+    if (seg[0] === 'orgs' && seg.length >= 3 && seg[2] === 'hooks') {
+      const os = orgs.get(seg[1]!.toLowerCase());
+      if (!os) return notFound();
+      return hookRoute(method, pathname, query, os.data.hooks, `${url}/orgs/${os.login}`, 'Organization', seg.slice(3));
+    }
+
     if (seg[0] !== 'repos' || seg.length < 3) return notFound();
     const rs = repos.get(`${seg[1]}/${seg[2]}`.toLowerCase());
     if (!rs) return notFound();
@@ -679,6 +882,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     const [a, b, c, d] = rest;
 
     if (rest.length === 0) return method === 'GET' ? { status: 200, body: repoJson(rs) } : notFound();
+
+    if (a === 'hooks') {
+      return hookRoute(method, pathname, query, rs.data.hooks, `${url}/repos/${rs.full}`, 'Repository', rest.slice(1));
+    }
 
     // Labels of the repository.
     if (a === 'labels' && rest.length === 1) {
@@ -1080,6 +1287,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     url,
     requests,
     repo,
+    org,
     writes: () => requests.filter((r) => WRITE_METHODS.has(r.method)),
     failNext(match, reply, times = 1) {
       scripted.push({ match, reply, left: times });
