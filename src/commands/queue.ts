@@ -3,6 +3,7 @@ import { readBody } from '../intake/body.js';
 import { describeEvent } from '../intake/describe.js';
 import { resolveDeliveryInputs, type DeliveryInputs } from '../intake/inputs.js';
 import { isValidSignature } from '../intake/signature.js';
+import { visible } from '../intake/visible.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { enqueueEvent } from '../store/enqueue.js';
 import { openDatabase } from '../store/open.js';
@@ -41,8 +42,8 @@ export async function runQueue(argv: string[], env: NodeJS.ProcessEnv = process.
     if (id === null) {
       process.stdout.write(`duplicate ${inputs.delivery}\n`);
     } else {
-      const name = summary.action ? `${inputs.event}.${summary.action}` : inputs.event;
-      process.stdout.write(`queued ${id} ${name} ${summary.repository ?? '-'}\n`);
+      const name = summary.action ? `${inputs.event}.${visible(summary.action, 80)}` : inputs.event;
+      process.stdout.write(`queued ${id} ${name} ${summary.repository ? visible(summary.repository, 200) : '-'}\n`);
     }
     return EXIT.OK;
   } catch (error) {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CliError, EXIT } from '../exit-codes.js';
 import { readHeadersFile, type HeaderMap } from './headers.js';
+import { visible } from './visible.js';
 
 /** The flags of `hls queue`; also used to build its --help, so the two cannot drift apart. */
 export const QUEUE_OPTIONS = [
@@ -44,9 +45,9 @@ export function resolveDeliveryInputs(argv: string[], env: NodeJS.ProcessEnv): D
     throw new CliError('no delivery id: pass --delivery, HLS_GH_DELIVERY or an X-GitHub-Delivery header', EXIT.USAGE);
   }
   if (!bodyFile) throw new CliError('no body: pass --body-file F (- for stdin) or HLS_BODY_FILE', EXIT.USAGE);
-  if (!EVENT_NAME.test(event)) throw new CliError(`invalid event name "${printable(event)}"`, EXIT.DATA);
+  if (!EVENT_NAME.test(event)) throw new CliError(`invalid event name "${visible(event, 80)}"`, EXIT.DATA);
   if (!DELIVERY_ID.test(delivery)) {
-    throw new CliError(`invalid delivery id "${printable(delivery)}": expected [A-Za-z0-9-]{1,64}`, EXIT.DATA);
+    throw new CliError(`invalid delivery id "${visible(delivery, 80)}": expected [A-Za-z0-9-]{1,64}`, EXIT.DATA);
   }
   return {
     bodyFile,
@@ -71,10 +72,4 @@ function parseQueueFlags(argv: string[]): Record<string, string | undefined> {
   } catch (error) {
     throw new CliError(`${(error as Error).message.split('\n')[0]} (see hls queue --help)`, EXIT.USAGE);
   }
-}
-
-/** Echo request data back only as a short, single-line, visible string. */
-function printable(text: string): string {
-  const cleaned = text.replace(/[^\x20-\x7e]/g, '?');
-  return cleaned.length > 80 ? `${cleaned.slice(0, 80)}…` : cleaned;
 }
