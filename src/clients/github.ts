@@ -33,3 +33,30 @@ export function createGitHub(config: LoadedConfig, token: string, log: Logger, e
     retry: { retries: 2 },
   });
 }
+
+/**
+ * One line for a failed GitHub call: status, route, GitHub's message and validation details, and on
+ * 401/403/404 `accessHint` (never the token: Octokit redacts it from the request it keeps).
+ */
+export function describeGitHubError(error: unknown, accessHint: string): string {
+  const e = error as {
+    status?: number;
+    message?: string;
+    request?: { method?: string; url?: string };
+    response?: { data?: unknown };
+  };
+  if (e.response === undefined) return `cannot reach GitHub: ${e.message ?? String(error)}`;
+  const data = (e.response.data ?? {}) as { message?: unknown; errors?: unknown };
+  const message = typeof data.message === 'string' ? data.message : 'no message';
+  const details = Array.isArray(data.errors)
+    ? data.errors
+        .map((item) => {
+          const { resource, field, code } = (item ?? {}) as Record<string, unknown>;
+          return [resource, field, code].filter((part) => typeof part === 'string').join(' ');
+        })
+        .filter(Boolean)
+    : [];
+  const route = e.request?.url ? ` on ${e.request.method ?? ''} ${new URL(e.request.url).pathname}` : '';
+  const hint = e.status === 401 || e.status === 403 || e.status === 404 ? ` (${accessHint})` : '';
+  return `GitHub ${e.status}${route}: ${message}${details.length ? ` (${details.join('; ')})` : ''}${hint}`;
+}

@@ -1,4 +1,4 @@
-import { createGitHub, githubToken, type GitHub } from '../clients/github.js';
+import { createGitHub, describeGitHubError, githubToken, type GitHub } from '../clients/github.js';
 import type { LoadedConfig } from '../config/load.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { storeLabels, type RepoLabel } from '../store/github-cache.js';
@@ -246,29 +246,9 @@ async function guarded<T>(repository: string, call: () => Promise<T>): Promise<T
   try {
     return await call();
   } catch (error) {
-    throw new CliError(`labels sync ${repository}: ${describeGitHubError(error)}`, EXIT.UNAVAILABLE);
+    throw new CliError(
+      `labels sync ${repository}: ${describeGitHubError(error, 'check the token and its access')}`,
+      EXIT.UNAVAILABLE,
+    );
   }
-}
-
-function describeGitHubError(error: unknown): string {
-  const e = error as {
-    status?: number;
-    message?: string;
-    request?: { method?: string; url?: string };
-    response?: { data?: unknown };
-  };
-  if (e.response === undefined) return `cannot reach GitHub: ${e.message ?? String(error)}`;
-  const data = (e.response.data ?? {}) as { message?: unknown; errors?: unknown };
-  const message = typeof data.message === 'string' ? data.message : 'no message';
-  const details = Array.isArray(data.errors)
-    ? data.errors
-        .map((item) => {
-          const { resource, field, code } = (item ?? {}) as Record<string, unknown>;
-          return [resource, field, code].filter((part) => typeof part === 'string').join(' ');
-        })
-        .filter(Boolean)
-    : [];
-  const route = e.request?.url ? ` on ${e.request.method ?? ''} ${new URL(e.request.url).pathname}` : '';
-  const hint = e.status === 401 || e.status === 403 || e.status === 404 ? ' (check the token and its access)' : '';
-  return `GitHub ${e.status}${route}: ${message}${details.length ? ` (${details.join('; ')})` : ''}${hint}`;
 }

@@ -1,10 +1,13 @@
-import { createGitHub, githubToken, type GitHub } from '../clients/github.js';
+import { createGitHub, describeGitHubError, githubToken, type GitHub } from '../clients/github.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { Logger } from '../log.js';
 import { hookIdsForRepository, seenHookIds, storedDeliveryIds } from '../store/deliveries.js';
 import type { Db } from '../store/open.js';
 import { commandContext, openForCommand, type GlobalOptions } from './context.js';
 import { printJson, printLines } from './format.js';
+
+const ACCESS_HINT =
+  'check the token: reading and redelivering hook deliveries needs admin access to the repository, or organisation owner for an organisation hook';
 
 export interface RecoverFlags extends GlobalOptions {
   /** Window in ms (default 24 h). */
@@ -336,14 +339,14 @@ class Recovery {
     try {
       return await call();
     } catch (error) {
-      throw new CliError(`recover ${what}: ${describeGitHubError(error)}`, EXIT.UNAVAILABLE);
+      throw new CliError(`recover ${what}: ${describeGitHubError(error, ACCESS_HINT)}`, EXIT.UNAVAILABLE);
     }
   }
 
   private failure(target: Target, error: unknown): CliError {
     if (error instanceof CliError) return error;
     return new CliError(
-      `recover ${target.name} hook ${target.hookId}: ${describeGitHubError(error)}`,
+      `recover ${target.name} hook ${target.hookId}: ${describeGitHubError(error, ACCESS_HINT)}`,
       EXIT.UNAVAILABLE,
     );
   }
@@ -412,23 +415,4 @@ function missingLine(target: Target, entry: MissingDelivery, dryRun: boolean): s
 export function summaryLine(result: HookResult, dryRun: boolean): string {
   const head = `${result.name} hook ${result.hook_id}: ${result.checked} deliveries checked, ${result.stored} stored, ${result.missing} missing`;
   return dryRun ? `${head}, would redeliver ${result.missing} (dry run)` : `${head}, ${result.redelivered} redelivered`;
-}
-
-/** One line for a failed GitHub call: status, route and GitHub's message (never the token). */
-function describeGitHubError(error: unknown): string {
-  const e = error as {
-    status?: number;
-    message?: string;
-    request?: { method?: string; url?: string };
-    response?: { data?: unknown };
-  };
-  if (e.response === undefined) return `cannot reach GitHub: ${e.message ?? String(error)}`;
-  const data = (e.response.data ?? {}) as { message?: unknown };
-  const message = typeof data.message === 'string' ? data.message : 'no message';
-  const route = e.request?.url ? ` on ${e.request.method ?? ''} ${new URL(e.request.url).pathname}` : '';
-  const hint =
-    e.status === 401 || e.status === 403 || e.status === 404
-      ? ' (check the token: reading and redelivering hook deliveries needs admin access to the repository, or organisation owner for an organisation hook)'
-      : '';
-  return `GitHub ${e.status}${route}: ${message}${hint}`;
 }
