@@ -9,14 +9,14 @@
  * the workers themselves still varies).
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic, type MessagesRequest } from './fakes/anthropic.js';
 import { startFakeGitHub, type FakeGitHub } from './fakes/github.js';
-import { finished, query, ROOT, startHls, tempDir, waitFor, type RunResult } from './helpers/hls.js';
+import { finished, query, ROOT, startHls, waitFor, type RunResult } from './helpers/hls.js';
+import { writeGitHubConfig } from './helpers/github-config.js';
 import { issuePayload } from './helpers/payloads.js';
 import { LABELS, REPO } from './helpers/pipeline.js';
 
@@ -125,34 +125,26 @@ describe('chaos', () => {
     fakes = [anthropic, github];
     github.repo(REPO).labels.push(...LABELS);
 
-    const dir = tempDir('hls-chaos-');
-    const db = join(dir, 'hls.db');
-    const config = join(dir, 'settings.yaml');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        database: { path: db },
-        github: { api_url: github.url, throttle: false },
-        claude: { base_url: anthropic.url, model: 'claude-sonnet-5-5', max_tokens: 1000 },
-        repositories: [
-          {
-            name: REPO,
-            events: ['issues'],
-            labels: { allowed: ['bug'], difficulty: { moderate: 'difficulty: moderate' } },
-          },
-        ],
-        filters: { debounce_seconds: 0 },
-        queue: {
-          lease_seconds: 2,
-          poll_ms: 50,
-          backoff_base_seconds: 0.1,
-          backoff_max_seconds: 1,
-          max_attempts: 20,
-          grace_seconds: 10,
+    const { db, config } = writeGitHubConfig('hls-chaos-', github.url, {
+      claude: { base_url: anthropic.url, model: 'claude-sonnet-5-5', max_tokens: 1000 },
+      repositories: [
+        {
+          name: REPO,
+          events: ['issues'],
+          labels: { allowed: ['bug'], difficulty: { moderate: 'difficulty: moderate' } },
         },
-        logging: { format: 'json', level: 'info' },
-      }),
-    );
+      ],
+      filters: { debounce_seconds: 0 },
+      queue: {
+        lease_seconds: 2,
+        poll_ms: 50,
+        backoff_base_seconds: 0.1,
+        backoff_max_seconds: 1,
+        max_attempts: 20,
+        grace_seconds: 10,
+      },
+      logging: { format: 'json', level: 'info' },
+    });
     const env = { HLS_CONFIG: config, ANTHROPIC_API_KEY: 'sk-ant-test', GITHUB_TOKEN: 'ghp_test' };
     const issueOfEvent = await seed(db, github);
     expect(issueOfEvent.size).toBe(EVENTS);

@@ -1,8 +1,8 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeGitHub, type FakeGitHub, type FakeLabel } from './fakes/github.js';
-import { query, runHls, tempDir } from './helpers/hls.js';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { type FakeLabel } from './fakes/github.js';
+import { itChecksTheToken, setupGitHub, type GitHubSetup, type GitHubSetupOptions } from './helpers/github-config.js';
+import { query, runHls } from './helpers/hls.js';
 
 const WIDGETS = 'octo-org/widgets';
 const DOCS = 'octo-org/docs';
@@ -24,40 +24,20 @@ const DEFINITIONS = [
   { name: 'good first issue', color: '7057ff' },
 ];
 
-interface Setup {
-  fake: FakeGitHub;
-  db: string;
-  env: NodeJS.ProcessEnv;
-}
+type Setup = GitHubSetup;
 
-let fake: FakeGitHub | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-
-async function setup(options: { token?: string | null; repositories?: unknown[] } = {}): Promise<Setup> {
-  fake = await startFakeGitHub();
-  fake.repo(WIDGETS).labels.push(...EXISTING.map((label) => ({ ...label })));
-  fake.repo(DOCS).labels.push({ name: 'docs', color: '0075ca', description: null });
-  const dir = tempDir('hls-labels-');
-  const db = join(dir, 'hls.db');
-  const config = join(dir, 'settings.yaml');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      database: { path: db },
-      github: { api_url: fake.url, throttle: false },
-      repositories: options.repositories ?? [
-        { name: WIDGETS, labels: { definitions: DEFINITIONS } },
-        { name: DOCS, labels: { definitions: [{ name: 'docs', color: '0075ca', description: 'Documentation' }] } },
-      ],
-      logging: { format: 'json', level: 'warn' },
-    }),
+async function setup(options: GitHubSetupOptions = {}): Promise<Setup> {
+  const s = await setupGitHub(
+    'hls-labels-',
+    [
+      { name: WIDGETS, labels: { definitions: DEFINITIONS } },
+      { name: DOCS, labels: { definitions: [{ name: 'docs', color: '0075ca', description: 'Documentation' }] } },
+    ],
+    options,
   );
-  const env: NodeJS.ProcessEnv = { HLS_CONFIG: config };
-  if (options.token !== null) env.GITHUB_TOKEN = options.token ?? 'ghp_test';
-  return { fake, db, env };
+  s.fake.repo(WIDGETS).labels.push(...EXISTING.map((label) => ({ ...label })));
+  s.fake.repo(DOCS).labels.push({ name: 'docs', color: '0075ca', description: null });
+  return s;
 }
 
 const sync = (s: Setup, ...args: string[]) => runHls(['labels', 'sync', ...args], { env: s.env });
@@ -221,24 +201,9 @@ describe('hls labels sync', () => {
     expect(s.fake.requests).toEqual([]);
   });
 
-  it('without a token exits 78 and sends nothing', async () => {
-    const s = await setup({ token: null });
-    const result = await sync(s);
-    expect(result.code).toBe(78);
-    expect(result.stderr).toBe('error: labels sync needs a GitHub token (github.token or GITHUB_TOKEN)\n');
-    expect(s.fake.requests).toEqual([]);
-  });
-
-  it('a rejected token exits 69 with the status and never prints the token', async () => {
-    const s = await setup({ token: 'ghp_wrong_secret_value' });
-    const result = await sync(s);
-    expect(result.code).toBe(69);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(
-      `error: labels sync ${WIDGETS}: GitHub 401 on GET /repos/${WIDGETS}/labels: Bad credentials (check the token and its access)\n`,
-    );
-    expect(result.stderr + result.stdout).not.toContain('ghp_wrong_secret_value');
-    expect(s.fake.writes()).toEqual([]);
+  itChecksTheToken(setup, (s) => sync(s), {
+    missing: 'error: labels sync needs a GitHub token (github.token or GITHUB_TOKEN)\n',
+    rejected: `error: labels sync ${WIDGETS}: GitHub 401 on GET /repos/${WIDGETS}/labels: Bad credentials (check the token and its access)\n`,
   });
 
   it('a repository GitHub does not know exits 69 with 404', async () => {

@@ -1,8 +1,9 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeGitHub, type FakeDelivery, type FakeGitHub, type FakeHook } from './fakes/github.js';
-import { query, runHls, tempDir } from './helpers/hls.js';
+import { describe, expect, it } from 'vitest';
+import { type FakeDelivery, type FakeHook } from './fakes/github.js';
+import { itChecksTheToken, setupGitHub, type GitHubSetup, type GitHubSetupOptions } from './helpers/github-config.js';
+import { query, runHls } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 
 const WIDGETS = 'octo-org/widgets';
@@ -11,36 +12,10 @@ const ORG = 'octo-org';
 const RELAY = 'https://hooks.example.com/hooks/github';
 const HOUR = 3_600_000;
 
-interface Setup {
-  fake: FakeGitHub;
-  dir: string;
-  db: string;
-  env: NodeJS.ProcessEnv;
-}
+type Setup = GitHubSetup;
 
-let fake: FakeGitHub | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-
-async function setup(options: { token?: string | null; repositories?: unknown[] } = {}): Promise<Setup> {
-  fake = await startFakeGitHub();
-  const dir = tempDir('hls-recover-');
-  const db = join(dir, 'hls.db');
-  const config = join(dir, 'settings.yaml');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      database: { path: db },
-      github: { api_url: fake.url, throttle: false },
-      repositories: options.repositories ?? [{ name: WIDGETS }],
-      logging: { format: 'json', level: 'warn' },
-    }),
-  );
-  const env: NodeJS.ProcessEnv = { HLS_CONFIG: config };
-  if (options.token !== null) env.GITHUB_TOKEN = options.token ?? 'ghp_test';
-  const s = { fake, dir, db, env };
+async function setup(options: GitHubSetupOptions = {}): Promise<Setup> {
+  const s = await setupGitHub('hls-recover-', [{ name: WIDGETS }], options);
   // The relay creates the database with its first delivery; recover only reads it.
   await queued(s, 'unrelated', 999, 'someone/else');
   return s;
@@ -393,26 +368,11 @@ describe('hls recover', () => {
     expect(s.fake.requests).toEqual([]);
   });
 
-  it('without a token exits 78 and sends nothing', async () => {
-    const s = await widgetsSetup({ token: null });
-    const result = await recover(s);
-    expect(result.code).toBe(78);
-    expect(result.stderr).toBe('error: recover needs a GitHub token (github.token or GITHUB_TOKEN)\n');
-    expect(s.fake.requests).toEqual([]);
-  });
-
-  it('a rejected token exits 69 with the status and never prints the token', async () => {
-    const s = await widgetsSetup({ token: 'ghp_wrong_secret_value' });
-    const result = await recover(s);
-    expect(result.code).toBe(69);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(
-      new RegExp(
-        `^error: recover ${WIDGETS} hook 101: GitHub 401 on GET /repos/${WIDGETS}/hooks/101/deliveries: Bad credentials \\(check the token`,
-      ),
-    );
-    expect(result.stderr + result.stdout).not.toContain('ghp_wrong_secret_value');
-    expect(s.fake.writes()).toEqual([]);
+  itChecksTheToken(widgetsSetup, (s) => recover(s), {
+    missing: 'error: recover needs a GitHub token (github.token or GITHUB_TOKEN)\n',
+    rejected: new RegExp(
+      `^error: recover ${WIDGETS} hook 101: GitHub 401 on GET /repos/${WIDGETS}/hooks/101/deliveries: Bad credentials \\(check the token`,
+    ),
   });
 
   it('a failed redelivery exits 69 after the lines of those already redelivered', async () => {

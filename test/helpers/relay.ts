@@ -89,6 +89,9 @@ export function writeHooksFile(dir: string): string {
   return path;
 }
 
+/** The X-GitHub-Hook-ID every delivery carries; it reaches hls only through the entire-headers file. */
+export const HOOK_ID = '424242';
+
 export interface DeliveryOptions {
   event?: string;
   /** Default: a fresh UUID. */
@@ -234,7 +237,7 @@ export async function deliver(
     'User-Agent': 'GitHub-Hookshot/test',
     'X-GitHub-Event': options.event ?? 'issues',
     'X-GitHub-Delivery': delivery,
-    'X-GitHub-Hook-ID': '424242',
+    'X-GitHub-Hook-ID': HOOK_ID,
   };
   const signature = options.signature === undefined ? sign(secret, body) : options.signature;
   if (signature !== null) headers['X-Hub-Signature-256'] = signature;

@@ -13,32 +13,41 @@ export interface Workspace {
   env: NodeJS.ProcessEnv;
 }
 
+export interface Settings {
+  dir: string;
+  db: string;
+  /** The settings.yaml path, for HLS_CONFIG. */
+  config: string;
+}
+
+/** A fresh temp dir (`prefix`, or the default) with settings.yaml: the database in that dir, then `settings`. */
+export function writeSettings(prefix: string | undefined, settings: Record<string, unknown>): Settings {
+  const dir = tempDir(prefix);
+  const db = join(dir, 'hls.db');
+  const config = join(dir, 'settings.yaml');
+  writeFileSync(config, JSON.stringify({ database: { path: db }, ...settings }));
+  return { dir, db, config };
+}
+
 /**
  * A temp dir with a config that routes `issues` to the scripted test handler and uses short queue
  * timings. `queue` overrides the queue section.
  */
 export function workspace(queue: Record<string, number> = {}): Workspace {
-  const dir = tempDir();
-  const db = join(dir, 'hls.db');
-  const config = join(dir, 'settings.yaml');
+  const { dir, db, config } = writeSettings(undefined, {
+    handlers: { issues: SCRIPTED_HANDLER },
+    queue: {
+      max_attempts: 3,
+      backoff_base_seconds: 0.2,
+      backoff_max_seconds: 2,
+      lease_seconds: 5,
+      poll_ms: 50,
+      grace_seconds: 5,
+      ...queue,
+    },
+    logging: { format: 'json', level: 'debug' },
+  });
   const effects = join(dir, 'effects.log');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      database: { path: db },
-      handlers: { issues: SCRIPTED_HANDLER },
-      queue: {
-        max_attempts: 3,
-        backoff_base_seconds: 0.2,
-        backoff_max_seconds: 2,
-        lease_seconds: 5,
-        poll_ms: 50,
-        grace_seconds: 5,
-        ...queue,
-      },
-      logging: { format: 'json', level: 'debug' },
-    }),
-  );
   return { dir, db, config, effects, env: { HLS_CONFIG: config, HLS_TEST_EFFECTS: effects } };
 }
 
