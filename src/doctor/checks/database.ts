@@ -1,0 +1,116 @@
+import Database from 'better-sqlite3';
+import { existsSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { SCHEMA_VERSION } from '../../store/migrate.js';
+import { fail, ok, skip, type Check } from '../check.js';
+import { formatBytes, isWritable, octal, uid } from '../files.js';
+
+const DATABASE_CHECKS = ['database', 'database schema', 'database journal', 'database mode'] as const;
+
+/** Exists and writable, then schema version, journal mode and file mode; never creates or migrates the file. */
+export function checkDatabase(path: string | undefined): Check[] {
+  if (path === undefined) {
+    return DATABASE_CHECKS.map((name) => skip(name, 'the config did not load, and neither --db nor HLS_DB is set'));
+  }
+  const file = checkDatabaseFile(path);
+  if (file.status !== 'ok') {
+    return [file, ...DATABASE_CHECKS.slice(1).map((name) => skip(name, 'no usable database file'))];
+  }
+  // Stat before SQLite opens the file: a read-only open may create the -wal and -shm files.
+  const modeCheck = checkDatabaseMode(path);
+  let version: number;
+  let journal: string;
+  try {
+    ({ version, journal } = readDatabaseHeader(path));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const reason = `cannot read ${path}: ${code ? `${code} ` : ''}${(error as Error).message}`;
+    return [
+      file,
+      fail('database schema', `${reason} (is it an hls database?)`),
+      skip('database journal', reason),
+      modeCheck,
+    ];
+  }
+  return [file, checkSchemaVersion(version), checkJournalMode(path, journal, version), modeCheck];
+}
+
+function checkDatabaseFile(path: string): Check {
+  const dir = dirname(path);
+  if (!existsSync(path)) {
+    const where = !existsSync(dir)
+      ? `; its directory ${dir} does not exist either (install -d -o hls -g hls -m 0700 ${dir})`
+      : !isWritable(dir)
+        ? `; its directory ${dir} is not writable by uid ${uid()}, so it could not be created`
+        : '';
+    return fail(
+      'database',
+      `${path} does not exist${where}: hls queue and hls worker create it on first use; if events were ` +
+        `already queued, point --db, HLS_DB or database.path at that file`,
+    );
+  }
+  const stat = statSync(path);
+  if (!stat.isFile()) return fail('database', `${path} is not a regular file: check --db, HLS_DB or database.path`);
+  const notWritable = [dir, path, `${path}-wal`, `${path}-shm`].filter(
+    (candidate, index) => (index < 2 || existsSync(candidate)) && !isWritable(candidate),
+  );
+  if (notWritable.length > 0) {
+    return fail(
+      'database',
+      `not writable by uid ${uid()}: ${notWritable.join(', ')} (SQLite writes the file and creates -wal and -shm ` +
+        `next to it): run doctor as the user the workers run as (sudo -u hls hls doctor), or give that user ` +
+        `the directory and files (chown -R hls: ${dir})`,
+    );
+  }
+  return ok('database', `${path} (${formatBytes(stat.size)}, writable)`);
+}
+
+/** The schema version and journal mode, read through a read-only connection (no migration). */
+function readDatabaseHeader(path: string): { version: number; journal: string } {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return {
+      version: db.pragma('user_version', { simple: true }) as number,
+      journal: String(db.pragma('journal_mode', { simple: true })).toLowerCase(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+export function checkSchemaVersion(version: number): Check {
+  const name = 'database schema';
+  if (version === SCHEMA_VERSION) return ok(name, `version ${version}`);
+  if (version > SCHEMA_VERSION) {
+    return fail(
+      name,
+      `version ${version} is newer than this hls supports (${SCHEMA_VERSION}): hls refuses to open it; upgrade hls ` +
+        `(git pull && npm ci in its directory) or point --db at the right file`,
+    );
+  }
+  if (version === 0) return ok(name, `empty: the schema (version ${SCHEMA_VERSION}) is created on next open`);
+  return ok(name, `version ${version}: will be migrated to ${SCHEMA_VERSION} on next open`);
+}
+
+export function checkJournalMode(path: string, journal: string, version: number): Check {
+  const name = 'database journal';
+  if (journal === 'wal') return ok(name, 'wal');
+  if (version < SCHEMA_VERSION) return ok(name, `${journal}: switched to wal on next open`);
+  return fail(
+    name,
+    `journal_mode is ${journal}, not wal: hls queue and the workers would block each other; with the workers ` +
+      `stopped, run: sqlite3 ${path} 'PRAGMA journal_mode=WAL'`,
+  );
+}
+
+/** The file (and its -wal/-shm) must be 0600: it holds every payload. */
+export function checkDatabaseMode(path: string): Check {
+  const name = 'database mode';
+  const files = [path, `${path}-wal`, `${path}-shm`].filter((file, index) => index === 0 || existsSync(file));
+  const stats = new Map<string, Stats>(files.map((file) => [file, statSync(file)]));
+  const open = files.filter((file) => (stats.get(file)!.mode & 0o077) !== 0);
+  const main = stats.get(path)!;
+  if (open.length === 0) return ok(name, `${octal(main.mode)}, owner uid ${main.uid}`);
+  const modes = open.map((file) => `${basename(file)} ${octal(stats.get(file)!.mode)}`).join(', ');
+  return fail(name, `${modes}: group or others may read the stored payloads; run: chmod 600 ${open.join(' ')}`);
+}

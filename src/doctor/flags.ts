@@ -1,0 +1,6 @@
+import type { GlobalOptions } from '../commands/context.js';
+
+export interface DoctorFlags extends GlobalOptions {
+  hooks?: string;
+  json?: boolean;
+}
