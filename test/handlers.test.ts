@@ -246,6 +246,23 @@ describe('per-repository settings', () => {
     expect(prompt.startsWith(`Custom triage for ${REPO} #51:\n<untrusted_data source="body">`)).toBe(true);
   });
 
+  it('a model without a price fails at once with the fix in the message, before any call', async () => {
+    s = await stage({ config: { claude: { model: 'claude-unpriced-9' } } });
+    const id = await queueIssueEvent(s, 53);
+    await runHls(['worker', '--once'], { env: s.env });
+    expect(row(s.db, id)).toMatchObject({
+      status: 'failed',
+      error_message: 'no prices for model "claude-unpriced-9": add claude.prices["claude-unpriced-9"] to the config',
+    });
+    expect(
+      query<{ attempts: number; error_class: string }>(s.db, 'SELECT * FROM webhook_events WHERE id = ?', id)[0],
+    ).toMatchObject({
+      attempts: 1,
+      error_class: 'permanent:handler',
+    });
+    expect(s.anthropic.messageCalls()).toHaveLength(0);
+  });
+
   it('a call whose worst case exceeds the repository budget fails visibly instead of waiting forever', async () => {
     s = await stage();
     const config = JSON.parse(readFileSync(s.config, 'utf8'));

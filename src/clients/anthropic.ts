@@ -20,7 +20,7 @@ export function createAnthropic(config: LoadedConfig, apiKey: string, env: NodeJ
   });
 }
 
-export function isSpendLimitBody(body: unknown): boolean {
+function isSpendLimitBody(body: unknown): boolean {
   const details = (body as { error?: { details?: { error_code?: unknown } } } | null)?.error?.details;
   return details?.error_code === 'enforced_spend_limit_reached';
 }

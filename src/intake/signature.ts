@@ -10,7 +10,3 @@ export function isValidSignature(secret: string, body: Buffer, signature: string
   const expected = createHmac('sha256', secret).update(body).digest();
   return timingSafeEqual(expected, Buffer.from(signature.slice('sha256='.length), 'hex'));
 }
-
-export function signBody(secret: string, body: Buffer | string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}

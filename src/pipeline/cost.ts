@@ -9,7 +9,10 @@ export interface TokenUsage {
   cache_creation?: { ephemeral_5m_input_tokens?: number | null; ephemeral_1h_input_tokens?: number | null } | null;
 }
 
-export class UnknownModelPriceError extends Error {}
+/** A configuration mistake: retrying cannot help, so the event fails at once with this message. */
+export class UnknownModelPriceError extends Error {
+  readonly retryable = false;
+}
 
 export function pricesFor(model: string, configured: Record<string, ModelPrices>): ModelPrices {
   const prices = configured[model] ?? DEFAULT_PRICES[model];

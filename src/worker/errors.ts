@@ -8,11 +8,6 @@ export interface ErrorVerdict {
   retryAfterMs?: number;
 }
 
-/** An error a handler throws to say the event itself is bad and retrying cannot help. */
-export class InvalidDataError extends Error {
-  readonly retryable = false;
-}
-
 const NETWORK_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
@@ -59,10 +54,7 @@ export function classifyError(thrown: unknown): ErrorVerdict {
   });
 
   if (typeof error.retryable === 'boolean') {
-    return verdict(
-      error.retryable ? 'transient' : 'permanent',
-      error instanceof InvalidDataError ? 'invalid_data' : 'handler',
-    );
+    return verdict(error.retryable ? 'transient' : 'permanent', 'handler');
   }
   if (error.errorCode === 'enforced_spend_limit_reached') return verdict('permanent', 'spend_limit');
   if (typeof error.status === 'number') {
