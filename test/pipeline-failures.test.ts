@@ -127,34 +127,6 @@ describe('Anthropic failures', () => {
     expect(s.github.repo(REPO).issues.get(5)!.comments).toHaveLength(1);
   });
 
-  it('a spend-limit 429 is sent once, fails the event for good and releases the budget reservation', async () => {
-    s = await stage({ config: { claude: { daily_budget_usd: 5 } } });
-    s.anthropic.enqueue({
-      kind: 'error',
-      status: 429,
-      type: 'rate_limit_error',
-      message: 'You have reached your specified workspace API usage limits.',
-      details: { error_code: 'enforced_spend_limit_reached' },
-    });
-    const id = await queueIssueEvent(s, 6);
-
-    const result = await runHls(['worker', '--once'], { env: s.env });
-
-    expect(result.code).toBe(0);
-    expect(messagePosts(s)).toBe(1); // neither the SDK nor the worker retried
-    expect(eventRow(s.db, id)).toMatchObject({
-      status: 'failed',
-      attempts: 1,
-      error_class: 'permanent:spend_limit',
-    });
-    expect(eventRow(s.db, id).error_message).toMatch(/usage limits/);
-    expect(analyses(s.db)).toHaveLength(0);
-    const held = reservations(s.db);
-    expect(held).toHaveLength(1); // the reservation was made before the call …
-    expect(held[0]).toMatchObject({ event_id: id, state: 'released', actual_usd: 0 }); // … and given back
-    expect(s.github.writes()).toHaveLength(0);
-  });
-
   it('a refusal (empty or short text) is recorded and paid for, fails the event and writes nothing to GitHub', async () => {
     s = await stage({
       anthropic: {
@@ -566,7 +538,7 @@ describe('coalescing', () => {
 });
 
 describe('GitHub secondary rate limit (403, retry-after: 1)', () => {
-  it('on the comment, without Octokit throttling: the worker waits and retries; one comment', async () => {
+  it('on the comment, with write pacing off: waited out and retried within the same attempt; one comment', async () => {
     s = await stage();
     s.github.failNext(
       { method: 'POST', path: /\/issues\/61\/comments$/ },
@@ -578,7 +550,7 @@ describe('GitHub secondary rate limit (403, retry-after: 1)', () => {
     await waitFor(() => eventRow(s!.db, id).status === 'completed', 15_000, 'the event to complete');
     expect((await worker.stop()).code).toBe(0);
 
-    expect(eventRow(s.db, id)).toMatchObject({ attempts: 2, error_class: 'transient:http_403_rate_limit' });
+    expect(eventRow(s.db, id)).toMatchObject({ attempts: 1, error_class: null });
     const posts = commentPosts(s, 61);
     expect(posts.map((r) => r.status)).toEqual([403, 201]);
     expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(1000); // retry-after honoured
@@ -586,8 +558,8 @@ describe('GitHub secondary rate limit (403, retry-after: 1)', () => {
     expect(s.github.repo(REPO).issues.get(61)!.comments).toHaveLength(1);
   });
 
-  it('on the labels, with Octokit throttling: Octokit waits and retries within one attempt', async () => {
-    s = await stage({ config: { github: { throttle: true } } });
+  it('on the labels, with write pacing on: waited out and retried within the same attempt', async () => {
+    s = await stage({ config: { github: { pacing: { enabled: true } } } });
     s.github.failNext(
       { method: 'POST', path: /\/issues\/62\/labels$/ },
       { status: 403, headers: { 'retry-after': '1' } },

@@ -745,7 +745,7 @@ describe('hls queue database file', () => {
     const reader = new Database(db, { readonly: true });
     try {
       expect(reader.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(reader.pragma('user_version', { simple: true })).toBe(3);
+      expect(reader.pragma('user_version', { simple: true })).toBe(4);
       expectQueued(await runHls(queueArgs(bodyFile), { env: { HLS_DB: db } }), 'issues.opened', 'octo-org/widgets');
       for (const file of [db, `${db}-wal`, `${db}-shm`]) {
         expect(existsSync(file), file).toBe(true);
@@ -773,7 +773,7 @@ describe('hls queue under concurrency', () => {
     expect(stored.map((row) => row.id).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(stored.map((row) => row.delivery_id))).toEqual(new Set(deliveries));
     expect(query(db, 'SELECT count(*) AS n FROM event_history')).toEqual([{ n: 50 }]);
-    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 3 }]);
+    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 4 }]);
   }, 40_000);
 
   it('20 processes with the same delivery id store it once', async () => {

@@ -1,5 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { LoadedConfig } from '../config/load.js';
+import { AnthropicGate, markSpendLimit } from '../limits/anthropic-gate.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/open.js';
+import { tokenSha256 } from './github.js';
 
 export function anthropicKey(config: LoadedConfig, env: NodeJS.ProcessEnv): string | undefined {
   return config.claude.api_key ?? (env.ANTHROPIC_API_KEY || undefined);
@@ -7,35 +11,28 @@ export function anthropicKey(config: LoadedConfig, env: NodeJS.ProcessEnv): stri
 
 /**
  * The SDK retries 408/409/429/5xx/529 itself, honouring retry-after; the worker's backoff comes after.
- * It would also retry a 429 that means the account's spend limit is reached, which no wait fixes, so
- * such answers are marked `x-should-retry: false` on their way in.
+ * A spend-limit 429 is never retried (see markSpendLimit). With the database, requests go through the
+ * gate all hls processes share.
  */
-export function createAnthropic(config: LoadedConfig, apiKey: string, env: NodeJS.ProcessEnv): Anthropic {
+export function createAnthropic(
+  config: LoadedConfig,
+  apiKey: string,
+  env: NodeJS.ProcessEnv,
+  shared?: { db: Db; log: Logger },
+): Anthropic {
+  const gate =
+    shared &&
+    new AnthropicGate(shared.db, tokenSha256(apiKey), config.claude.spend_limit_recheck_seconds * 1000, shared.log);
   return new Anthropic({
     apiKey,
     baseURL: config.claude.base_url ?? (env.ANTHROPIC_BASE_URL || undefined),
     maxRetries: 2,
     timeout: config.claude.timeout_seconds * 1000,
-    fetch: noRetryOnSpendLimit,
+    fetch: gate ? gate.fetch : noRetryOnSpendLimit,
   });
-}
-
-function isSpendLimitBody(body: unknown): boolean {
-  const details = (body as { error?: { details?: { error_code?: unknown } } } | null)?.error?.details;
-  return details?.error_code === 'enforced_spend_limit_reached';
 }
 
 async function noRetryOnSpendLimit(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const response = await fetch(input, init);
-  if (response.status !== 429) return response;
-  const text = await response.text();
-  let body: unknown = null;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON: leave the answer as it is
-  }
-  const headers = new Headers(response.headers);
-  if (isSpendLimitBody(body)) headers.set('x-should-retry', 'false');
-  return new Response(text, { status: response.status, statusText: response.statusText, headers });
+  return response.status === 429 ? (await markSpendLimit(response)).response : response;
 }

@@ -1,37 +1,46 @@
 import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { createHash } from 'node:crypto';
 import type { LoadedConfig } from '../config/load.js';
+import { GitHubGate } from '../limits/github-gate.js';
 import type { Logger } from '../log.js';
+import type { Db } from '../store/open.js';
 
-const HlsOctokit = Octokit.plugin(throttling, retry);
+const HlsOctokit = Octokit.plugin(retry);
 export type GitHub = InstanceType<typeof HlsOctokit>;
-
-/** Retries a rate-limited request at most this often before the worker's own backoff takes over. */
-const RATE_LIMIT_RETRIES = 2;
 
 export function githubToken(config: LoadedConfig, env: NodeJS.ProcessEnv): string | undefined {
   return config.github.token ?? (env.GITHUB_TOKEN || undefined);
 }
 
-/** Octokit with throttling and retry; `github.api_url` > GITHUB_API_URL > api.github.com. */
-export function createGitHub(config: LoadedConfig, token: string, log: Logger, env: NodeJS.ProcessEnv): GitHub {
-  const onLimit =
-    (kind: string) =>
-    (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-      log.warn(`GitHub ${kind} rate limit`, { route: `${options.method} ${options.url}`, retry_after_s: retryAfter });
-      return retryCount < RATE_LIMIT_RETRIES;
-    };
-  return new HlsOctokit({
+/** How a token is named in the database: its sha256, never the token. */
+export function tokenSha256(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Octokit for `github.api_url` > GITHUB_API_URL > api.github.com. With the database, every request
+ * goes through the rate-limit gate shared by all hls processes (pacing, pauses, recorded headers);
+ * plugin-retry re-sends server errors. Rate-limit answers (403/429) are the gate's, not the plugin's.
+ */
+export function createGitHub(
+  config: LoadedConfig,
+  token: string,
+  log: Logger,
+  env: NodeJS.ProcessEnv,
+  db?: Db,
+): GitHub {
+  const gate = db ? new GitHubGate(db, tokenSha256(token), config.github.pacing, log) : undefined;
+  const octokit = new HlsOctokit({
     auth: token,
     baseUrl: (config.github.api_url ?? (env.GITHUB_API_URL || 'https://api.github.com')).replace(/\/$/, ''),
     userAgent: 'hls',
     log: { debug: () => {}, info: () => {}, warn: (message: string) => log.warn(message), error: () => {} },
-    throttle: config.github.throttle
-      ? { onRateLimit: onLimit('primary'), onSecondaryRateLimit: onLimit('secondary') }
-      : { enabled: false },
-    retry: { retries: 2 },
+    retry: { retries: 2, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+    ...(gate ? { request: { fetch: gate.fetch } } : {}),
   });
+  if (gate) octokit.hook.before('request', (options) => gate.checkWait(options.method));
+  return octokit;
 }
 
 /**

@@ -49,12 +49,12 @@ export async function runLabelsSync(flags: LabelsSyncFlags, env: NodeJS.ProcessE
   const token = githubToken(config, env);
   if (!token) throw new CliError('labels sync needs a GitHub token (github.token or GITHUB_TOKEN)', EXIT.CONFIG);
   const dryRun = Boolean(flags.dryRun);
-  const github = createGitHub(config, token, log, env);
   const emit = (lines: string[]): void => {
     if (!flags.json && lines.length > 0) printLines(lines);
   };
   // Opened before any write, so that a database problem stops the command before GitHub changes.
   const db = dryRun ? undefined : openForCommand(dbPath, false);
+  const github = createGitHub(config, token, log, env, db);
   try {
     const results: RepositoryResult[] = [];
     for (const repository of repositories) {

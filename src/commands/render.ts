@@ -37,7 +37,7 @@ export async function runRender(ref: string, flags: RenderFlags): Promise<number
       { event, payload, config, db },
       repo,
       subject,
-      services(config, log).github,
+      services(config, log, db).github,
     );
     const system = loadSystemPrompt();
     if (flags.json) {

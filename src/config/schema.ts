@@ -73,8 +73,26 @@ export const configSchema = z.strictObject({
       /** The login hls posts as; learned once from the token (GET /user) when not set. */
       bot_login: z.string().min(1).optional(),
       label_cache_seconds: z.number().min(0).default(3600),
-      /** Octokit's per-process pacing of writes (1 s apart, comments 3 s); off only for tests and benchmarks. */
-      throttle: z.boolean().default(true),
+      /** Shared by every hls process using the token (GitHub's documented limits are the defaults). */
+      pacing: z
+        .strictObject({
+          /** Off only for tests and benchmarks against a fake. */
+          enabled: z.boolean().default(true),
+          /** Content-creating requests (POST, PATCH, PUT, DELETE) at least this far apart. */
+          min_interval_seconds: z.number().min(0).default(1),
+          /** At most `max` content-creating requests in any `seconds`. */
+          windows: z
+            .array(z.strictObject({ max: z.number().int().positive(), seconds: z.number().positive() }))
+            .default([
+              { max: 80, seconds: 60 },
+              { max: 500, seconds: 3600 },
+            ]),
+          /** When x-ratelimit-remaining falls under this, requests wait for x-ratelimit-reset. */
+          reserve: z.number().int().min(0).default(50),
+          /** A longer wait (reset, secondary limit) puts the event back in the queue instead of sleeping. */
+          max_wait_seconds: z.number().positive().default(60),
+        })
+        .prefault({}),
     })
     .prefault({}),
   claude: z
@@ -87,6 +105,8 @@ export const configSchema = z.strictObject({
       prices: z.record(z.string(), modelPrices).default({}),
       events: z.partialRecord(eventName, eventModel).default({}),
       timeout_seconds: z.number().positive().default(120),
+      /** After a spend-limit answer, model calls stop; one is tried again after this long. */
+      spend_limit_recheck_seconds: z.number().positive().default(3600),
     })
     .prefault({}),
   repositories: z.array(repository).default([]),
@@ -143,6 +163,8 @@ export const configSchema = z.strictObject({
       budget_used_percent: level(80, 100),
       /** Alerts when fewer workers than this are live. */
       live_workers: level(1, 1),
+      /** Alerts when a GitHub or Anthropic rate limit has less than this percentage left. */
+      rate_limit_remaining_percent: level(20, 5),
     })
     .prefault({}),
   logging: z

@@ -1,8 +1,10 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { LoadedConfig } from '../config/load.js';
+import { modelScope, spendScope } from '../limits/anthropic-gate.js';
 import { recordAnalysis, type AnalysisOutcome } from '../store/analyses.js';
 import { releaseReservation, reserveBudget, settleReservation, type Reservation } from '../store/budget.js';
 import type { Db } from '../store/open.js';
+import { activePause } from '../store/rate-limits.js';
 import type { EventRow } from '../store/types.js';
 import { parseTriage, TRIAGE_JSON_SCHEMA, type Triage } from './analysis.js';
 import { costUsd, maxCostUsd, pricesFor } from './cost.js';
@@ -34,6 +36,19 @@ export class UnusableAnswerError extends Error {
   readonly retryable = false;
 }
 
+/** Shorter pauses are slept through by the client; longer ones put the event back in the queue. */
+const SHORT_PAUSE_MS = 5000;
+
+/** A spend-limit stop, or a rate-limit pause of the model calls of every process longer than `atLeastMs`. */
+function modelPause(db: Db, keySha256: string, atLeastMs: number): { until: number; reason: string } | undefined {
+  const now = Date.now();
+  const spend = activePause(db, spendScope(keySha256), now);
+  if (spend) return { until: spend.until_at, reason: `${spend.reason}: model calls stopped until then` };
+  const paused = activePause(db, modelScope(keySha256), now);
+  if (paused && paused.until_at - now > atLeastMs) return { until: paused.until_at, reason: paused.reason };
+  return undefined;
+}
+
 function nextUtcMidnight(now: number): number {
   const date = new Date(now);
   return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1);
@@ -41,11 +56,28 @@ function nextUtcMidnight(now: number): number {
 
 /**
  * One model call for one event: estimate, reserve budget, call, settle, and write the ledger row before
- * anything else happens. A call that does not fit the budget defers the event to the next UTC day.
+ * anything else happens. A call that does not fit the budget defers the event to the next UTC day; a
+ * spend-limit stop or a long rate-limit pause (shared by all processes) defers it until that ends.
  */
-export async function analyseEvent(args: {
+export async function analyseEvent(args: AnalysisArgs): Promise<AnalysisResult> {
+  const { db, keySha256 } = args;
+  const paused = modelPause(db, keySha256, SHORT_PAUSE_MS);
+  if (paused) return { kind: 'deferred', ...paused };
+  try {
+    return await callModel(args);
+  } catch (error) {
+    // The answer paused every process (spend limit, 429/529): wait with them instead of counting an attempt.
+    const pausedNow = error instanceof UnusableAnswerError ? undefined : modelPause(db, keySha256, 0);
+    if (pausedNow) return { kind: 'deferred', ...pausedNow };
+    throw error;
+  }
+}
+
+interface AnalysisArgs {
   db: Db;
   client: Anthropic;
+  /** sha256 of the API key: names the pauses this key shares with other processes. */
+  keySha256: string;
   config: LoadedConfig;
   repo: RepositoryConfig;
   event: EventRow;
@@ -53,7 +85,9 @@ export async function analyseEvent(args: {
   choice: ModelChoice;
   /** Aborts the request when the worker shuts down or loses the lease (the reservation is released). */
   signal: AbortSignal;
-}): Promise<AnalysisResult> {
+}
+
+async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
   const { db, client, config, repo, event, prompt, choice, signal } = args;
   const prices = pricesFor(choice.model, config.claude.prices);
   const request = {

@@ -1,7 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { createHash } from 'node:crypto';
 import { anthropicKey, createAnthropic } from '../clients/anthropic.js';
-import { createGitHub, githubToken, type GitHub } from '../clients/github.js';
+import { createGitHub, githubToken, tokenSha256, type GitHub } from '../clients/github.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { knownLogin, storeLogin } from '../store/github-cache.js';
@@ -11,20 +10,25 @@ export interface Services {
   github: GitHub | undefined;
   anthropic: Anthropic | undefined;
   tokenSha256: string | undefined;
+  anthropicKeySha256: string | undefined;
 }
 
 const perConfig = new WeakMap<LoadedConfig, Services>();
 
-/** API clients, made once per worker process; either is undefined when its key is not configured. */
-export function services(config: LoadedConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Services {
+/**
+ * API clients, made once per worker process and bound to its database (shared rate limits); either is
+ * undefined when its key is not configured.
+ */
+export function services(config: LoadedConfig, log: Logger, db: Db, env: NodeJS.ProcessEnv = process.env): Services {
   let made = perConfig.get(config);
   if (!made) {
     const token = githubToken(config, env);
     const key = anthropicKey(config, env);
     made = {
-      github: token ? createGitHub(config, token, log, env) : undefined,
-      anthropic: key ? createAnthropic(config, key, env) : undefined,
-      tokenSha256: token ? createHash('sha256').update(token).digest('hex') : undefined,
+      github: token ? createGitHub(config, token, log, env, db) : undefined,
+      anthropic: key ? createAnthropic(config, key, env, { db, log }) : undefined,
+      tokenSha256: token ? tokenSha256(token) : undefined,
+      anthropicKeySha256: key ? tokenSha256(key) : undefined,
     };
     perConfig.set(config, made);
   }

@@ -41,7 +41,7 @@ export function triageHandler(spec: TriageSpec): Handler {
 
 async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<HandlerResult> {
   const { event, payload, config, db, log } = context;
-  const made = services(config, log);
+  const made = services(config, log, db);
   const repo = repositoryConfig(config, event.repository);
   const subject = spec.subject(payload);
   const login = await botLogin(db, config, made);
@@ -84,6 +84,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     const result = await analyseEvent({
       db,
       client: made.anthropic,
+      keySha256: made.anthropicKeySha256!,
       config,
       repo: enabled,
       event,

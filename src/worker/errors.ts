@@ -122,3 +122,12 @@ function oneLine(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 1000 ? `${line.slice(0, 1000)}…` : line;
 }
+
+/**
+ * An error that asks for the event to come back at a later time without counting the attempt, such as
+ * a shared rate-limit wait longer than is worth holding the event for.
+ */
+export function requestedDeferral(thrown: unknown): { until: number; reason: string } | undefined {
+  const until = (thrown as { deferUntil?: unknown } | null)?.deferUntil;
+  return typeof until === 'number' ? { until, reason: (thrown as Error).message } : undefined;
+}

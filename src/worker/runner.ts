@@ -4,12 +4,13 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { claimNextEvent } from '../store/claim.js';
 import { extendLease, finishEvent, returnToQueue, type Outcome } from '../store/lease.js';
+import { observe } from '../store/metrics.js';
 import type { Db } from '../store/open.js';
 import { rescueExpiredLeases } from '../store/rescue.js';
 import type { EventRow, Lease } from '../store/types.js';
 import { registerWorker, workerHeartbeat, workerStopped } from '../store/workers.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
-import { classifyError } from './errors.js';
+import { classifyError, requestedDeferral } from './errors.js';
 import type { HandlerRegistry } from './handlers.js';
 
 export interface WorkerOptions {
@@ -131,8 +132,10 @@ export class Worker {
     } catch (error) {
       const verdict = classifyError(error);
       const exhausted = event.attempts >= this.options.maxAttempts;
-      outcome =
-        verdict.kind === 'transient' && !exhausted
+      const deferral = requestedDeferral(error);
+      outcome = deferral
+        ? { status: 'deferred', ...deferral }
+        : verdict.kind === 'transient' && !exhausted
           ? {
               status: 'retry',
               runAt: Date.now() + retryDelayMs(event.attempts, this.options.backoff, verdict.retryAfterMs),
@@ -148,6 +151,7 @@ export class Worker {
         : finishEvent(this.db, job.lease, outcome, Date.now());
     const duration_ms = Date.now() - started;
     if (written && outcome.status !== 'deferred') this.processed++;
+    if (written) this.recordDuration(event, outcome.status, duration_ms);
     if (!written) {
       this.log.warn('lease lost before the result was written; another worker owns the event now', fields);
     } else if (outcome.status === 'completed') {
@@ -165,6 +169,15 @@ export class Worker {
         error: outcome.message,
         ...(outcome.status === 'retry' ? { retry_at: new Date(outcome.runAt).toISOString() } : {}),
       });
+    }
+  }
+
+  /** Feeds hls_event_processing_seconds; failing to record it never changes the event's outcome. */
+  private recordDuration(event: EventRow, outcome: string, ms: number): void {
+    try {
+      observe(this.db, 'event_processing_seconds', { event: event.event_type, outcome }, ms / 1000);
+    } catch (error) {
+      this.log.warn('could not record the processing time', { ...eventFields(event), error: (error as Error).message });
     }
   }
 

@@ -16,9 +16,8 @@ export async function checkGitHub(context: CommandContext | undefined, env: Node
       ),
     ];
   }
-  // No throttling: its rate-limit waits could last until the limit resets; doctor reports the limit instead.
-  const config = { ...context.config, github: { ...context.config.github, throttle: false } };
-  const github = createGitHub(config, token, context.log, env);
+  // No shared rate-limit gate: its waits could last until the reset; doctor reports the limit instead.
+  const github = createGitHub(context.config, token, context.log, env);
   const base = publicUrl(context.config.github.api_url ?? (env.GITHUB_API_URL || 'https://api.github.com'));
   const request = { retries: 0, signal: AbortSignal.timeout(NETWORK_TIMEOUT_MS) };
   try {

@@ -1,0 +1,104 @@
+import type { Logger } from '../log.js';
+import { observe } from '../store/metrics.js';
+import type { Db } from '../store/open.js';
+import { activePause, pauseScope, recordRateLimits } from '../store/rate-limits.js';
+import { anthropicReadings, retryAfterMs } from './readings.js';
+import { pause } from './wait.js';
+
+export const spendScope = (keySha256: string): string => `anthropic-spend:${keySha256}`;
+export const modelScope = (keySha256: string): string => `anthropic:${keySha256}`;
+
+/**
+ * A 429 that means the account's spend limit is reached, which no wait fixes: the answer is given back
+ * marked `x-should-retry: false`, so that the SDK does not retry it.
+ */
+export async function markSpendLimit(response: Response): Promise<{ response: Response; spendLimit: boolean }> {
+  const text = await response.text();
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: leave the answer as it is
+  }
+  const details = (body as { error?: { details?: { error_code?: unknown } } } | null)?.error?.details;
+  const spendLimit = details?.error_code === 'enforced_spend_limit_reached';
+  const headers = new Headers(response.headers);
+  if (spendLimit) headers.set('x-should-retry', 'false');
+  const marked = new Response(text, { status: response.status, statusText: response.statusText, headers });
+  return { response: marked, spendLimit };
+}
+
+/**
+ * The Anthropic API as every hls process sees it together: a 429/529 with retry-after pauses the model
+ * calls of all processes until then; a spend-limit 429 stops them for `spendRecheckMs`; rate-limit
+ * headers and durations are recorded.
+ */
+export class AnthropicGate {
+  constructor(
+    private readonly db: Db,
+    private readonly keySha256: string,
+    private readonly spendRecheckMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const paused = activePause(this.db, modelScope(this.keySha256), Date.now());
+    if (paused) await pause(paused.until_at - Date.now(), init?.signal);
+    const route = `${(init?.method ?? 'GET').toUpperCase()} ${new URL(input instanceof Request ? input.url : input).pathname}`;
+    const started = performance.now();
+    let response: Response;
+    try {
+      response = await fetch(input, init);
+    } catch (error) {
+      this.record(route, 'error', started, undefined);
+      throw error;
+    }
+    this.record(route, String(response.status), started, response.headers);
+    if (response.status === 429) return this.rateLimited(response);
+    if (response.status === 529) this.pauseFor(response, 'overloaded (529)');
+    return response;
+  };
+
+  private async rateLimited(response: Response): Promise<Response> {
+    const marked = await markSpendLimit(response);
+    if (!marked.spendLimit) {
+      this.pauseFor(response, 'rate limited (429)');
+      return marked.response;
+    }
+    const now = Date.now();
+    this.log.error('Anthropic spend limit reached: model calls stop in every hls process', {
+      recheck_at: new Date(now + this.spendRecheckMs).toISOString(),
+    });
+    this.safely(() =>
+      pauseScope(this.db, spendScope(this.keySha256), now + this.spendRecheckMs, 'Anthropic spend limit reached', now),
+    );
+    return marked.response;
+  }
+
+  private pauseFor(response: Response, reason: string): void {
+    const now = Date.now();
+    const wait = retryAfterMs(response.headers, now);
+    if (wait === undefined) return;
+    this.log.warn('Anthropic asks to wait: model calls pause in every hls process', { reason, wait_s: wait / 1000 });
+    this.safely(() => pauseScope(this.db, modelScope(this.keySha256), now + wait, `Anthropic ${reason}`, now));
+  }
+
+  private record(route: string, status: string, started: number, headers: Headers | undefined): void {
+    this.safely(() =>
+      this.db.transaction(() => {
+        const seconds = (performance.now() - started) / 1000;
+        observe(this.db, 'anthropic_request_duration_seconds', { route, status }, seconds);
+        const readings = headers ? anthropicReadings(headers) : [];
+        if (readings.length > 0) recordRateLimits(this.db, 'anthropic', this.keySha256, readings, Date.now());
+      })(),
+    );
+  }
+
+  private safely(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      this.log.warn('could not record Anthropic rate-limit state', { error: (error as Error).message });
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The route template of a GitHub API path, so that metrics have one series per kind of request:
+ * "/repos/octo/widgets/issues/12/labels/bug" → "/repos/{owner}/{repo}/issues/{id}/labels/{name}".
+ */
+export function routeTemplate(pathname: string): string {
+  const segments = pathname.split('/').filter(Boolean);
+  const route: string[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const previous = segments[i - 1];
+    if (previous === 'repos' && i + 1 < segments.length) {
+      route.push('{owner}', '{repo}');
+      i++;
+    } else if (previous === 'orgs' || previous === 'users') {
+      route.push(previous === 'orgs' ? '{org}' : '{username}');
+    } else if (previous === 'labels') {
+      route.push('{name}');
+    } else if (/^\d+$/.test(segments[i]!) || /^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(segments[i]!)) {
+      route.push('{id}');
+    } else {
+      route.push(segments[i]!);
+    }
+  }
+  return `/${route.join('/')}`;
+}

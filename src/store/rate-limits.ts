@@ -1,0 +1,132 @@
+import type { Db } from './open.js';
+import { statement } from './statements.js';
+
+export type Api = 'github' | 'anthropic';
+
+/** One resource's state as an API's rate-limit headers told it. */
+export interface RateLimitReading {
+  resource: string;
+  limit: number | null;
+  remaining: number | null;
+  used: number | null;
+  resetAt: number | null;
+}
+
+export interface RateLimitRow {
+  api: Api;
+  key_sha256: string;
+  resource: string;
+  limit_value: number | null;
+  remaining: number | null;
+  used: number | null;
+  reset_at: number | null;
+  observed_at: number;
+}
+
+export function recordRateLimits(db: Db, api: Api, keySha256: string, readings: RateLimitReading[], now: number): void {
+  const insert = statement(
+    db,
+    `INSERT INTO rate_limit_history (api, key_sha256, resource, limit_value, remaining, used, reset_at, observed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  db.transaction(() => {
+    for (const r of readings) insert.run(api, keySha256, r.resource, r.limit, r.remaining, r.used, r.resetAt, now);
+  })();
+}
+
+export function latestRateLimit(db: Db, api: Api, keySha256: string, resource: string): RateLimitRow | undefined {
+  return statement(
+    db,
+    `SELECT * FROM rate_limit_history WHERE api = ? AND key_sha256 = ? AND resource = ?
+     ORDER BY observed_at DESC, id DESC LIMIT 1`,
+  ).get(api, keySha256, resource) as RateLimitRow | undefined;
+}
+
+/** The newest reading of every (api, key, resource). */
+export function latestRateLimits(db: Db): RateLimitRow[] {
+  return statement(
+    db,
+    `SELECT h.* FROM rate_limit_history h
+     JOIN (SELECT api, key_sha256, resource, max(id) AS id FROM rate_limit_history GROUP BY 1, 2, 3) newest
+       ON newest.id = h.id
+     ORDER BY h.api, h.resource, h.key_sha256`,
+  ).all() as RateLimitRow[];
+}
+
+export interface Pause {
+  scope: string;
+  until_at: number;
+  reason: string;
+  started_at: number;
+  hits: number;
+}
+
+/** Pauses `scope` until `untilAt`, or keeps a longer pause already recorded. */
+export function pauseScope(db: Db, scope: string, untilAt: number, reason: string, now: number): void {
+  statement(
+    db,
+    `INSERT INTO api_pauses (scope, until_at, reason, started_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (scope) DO UPDATE SET
+       hits = CASE WHEN api_pauses.until_at > excluded.started_at THEN api_pauses.hits + 1 ELSE 1 END,
+       started_at = CASE WHEN api_pauses.until_at > excluded.started_at THEN api_pauses.started_at
+                         ELSE excluded.started_at END,
+       reason = CASE WHEN excluded.until_at >= api_pauses.until_at THEN excluded.reason ELSE api_pauses.reason END,
+       until_at = max(api_pauses.until_at, excluded.until_at)`,
+  ).run(scope, untilAt, reason, now);
+}
+
+export function activePause(db: Db, scope: string, now: number): Pause | undefined {
+  return statement(db, `SELECT * FROM api_pauses WHERE scope = ? AND until_at > ?`).get(scope, now) as
+    Pause | undefined;
+}
+
+export function activePauses(db: Db, now: number): Pause[] {
+  return statement(db, `SELECT * FROM api_pauses WHERE until_at > ? ORDER BY scope`).all(now) as Pause[];
+}
+
+export function endPause(db: Db, scope: string): void {
+  statement(db, `DELETE FROM api_pauses WHERE scope = ?`).run(scope);
+}
+
+export interface WritePacing {
+  minIntervalMs: number;
+  windows: { max: number; ms: number }[];
+}
+
+/**
+ * Takes a content-write slot for the token if pacing allows one now (returns 0), else returns how
+ * many ms to wait before asking again. Atomic across processes (IMMEDIATE transaction).
+ */
+export function takeWriteSlot(db: Db, keySha256: string, pacing: WritePacing, now: number): number {
+  const longest = Math.max(pacing.minIntervalMs, ...pacing.windows.map((w) => w.ms));
+  return db
+    .transaction(() => {
+      statement(db, `DELETE FROM github_writes WHERE key_sha256 = ? AND sent_at <= ?`).run(keySha256, now - longest);
+      const wait = writeWaitNow(db, keySha256, pacing, now);
+      if (wait === 0)
+        statement(db, `INSERT INTO github_writes (key_sha256, sent_at) VALUES (?, ?)`).run(keySha256, now);
+      return wait;
+    })
+    .immediate();
+}
+
+/** ms until one more write fits: the minimum interval after the last write, and at most `max` per window. */
+export function writeWait(sentAscending: number[], pacing: WritePacing, now: number): number {
+  let earliest = now;
+  const last = sentAscending.at(-1);
+  if (last !== undefined) earliest = Math.max(earliest, last + pacing.minIntervalMs);
+  for (const { max, ms } of pacing.windows) {
+    const inWindow = sentAscending.filter((at) => at > now - ms);
+    // The oldest write that must leave the window before one more fits in it.
+    if (inWindow.length >= max) earliest = Math.max(earliest, inWindow[inWindow.length - max]! + ms);
+  }
+  return earliest - now;
+}
+
+/** How long a write would wait for pacing now, without taking a slot. */
+export function writeWaitNow(db: Db, keySha256: string, pacing: WritePacing, now: number): number {
+  const sent = statement(db, `SELECT sent_at FROM github_writes WHERE key_sha256 = ? AND sent_at <= ? ORDER BY sent_at`)
+    .pluck()
+    .all(keySha256, now) as number[];
+  return writeWait(sent, pacing, now);
+}

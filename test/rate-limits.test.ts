@@ -1,0 +1,180 @@
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
+import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
+
+let s: Stage | undefined;
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await s?.close();
+  s = undefined;
+});
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const GITHUB_KEY = sha256('ghp_test');
+const ANTHROPIC_KEY = sha256('sk-ant-test');
+
+interface EventRow {
+  id: number;
+  status: string;
+  attempts: number;
+  wait_reason: string | null;
+  scheduled_at: number;
+  completed_at: number | null;
+  error_class: string | null;
+}
+interface Reading {
+  api: string;
+  key_sha256: string;
+  resource: string;
+  limit_value: number | null;
+  remaining: number | null;
+  reset_at: number | null;
+}
+interface Pause {
+  scope: string;
+  until_at: number;
+  reason: string;
+  started_at: number;
+  hits: number;
+}
+
+const eventRow = (db: string, id: number) => query<EventRow>(db, 'SELECT * FROM webhook_events WHERE id = ?', id)[0]!;
+const readings = (db: string, api: string) =>
+  query<Reading>(db, 'SELECT * FROM rate_limit_history WHERE api = ? ORDER BY id', api);
+const pauses = (db: string) => query<Pause>(db, 'SELECT * FROM api_pauses ORDER BY scope');
+
+function startWorker(env: NodeJS.ProcessEnv, args: string[] = []): { stop(): Promise<RunResult> } {
+  const child = startHls(['worker', ...args], { env });
+  children.push(child);
+  const done = finished(child);
+  return {
+    stop: async () => {
+      child.kill('SIGTERM');
+      return done;
+    },
+  };
+}
+
+describe('rate-limit state shared through the database', () => {
+  it('records every answer’s rate-limit headers and duration per key hash, never the key', async () => {
+    s = await stage();
+    const id = await queueIssueEvent(s, 1);
+
+    expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
+
+    expect(eventRow(s.db, id).status).toBe('completed');
+    const github = readings(s.db, 'github');
+    expect(github).toHaveLength(s.github.requests.length);
+    expect(new Set(github.map((r) => `${r.key_sha256} ${r.resource} ${r.limit_value}`))).toEqual(
+      new Set([`${GITHUB_KEY} core 5000`]),
+    );
+    // The fake counts each request against the limit: the last answer had that many left.
+    expect(github.at(-1)!.remaining).toBe(5000 - s.github.requests.length);
+    const anthropic = readings(s.db, 'anthropic');
+    expect(anthropic.length).toBeGreaterThan(0);
+    expect(new Set(anthropic.map((r) => r.key_sha256))).toEqual(new Set([ANTHROPIC_KEY]));
+    expect(new Set(anthropic.map((r) => r.resource))).toContain('requests');
+    expect(anthropic.every((r) => r.reset_at! > Date.now() - 120_000)).toBe(true);
+
+    const requests = query<{ metric: string; count: number }>(
+      s.db,
+      `SELECT metric, sum(count) AS count FROM metric_totals GROUP BY metric ORDER BY metric`,
+    );
+    expect(requests).toEqual(
+      expect.arrayContaining([
+        { metric: 'github_request_duration_seconds', count: s.github.requests.length },
+        { metric: 'anthropic_request_duration_seconds', count: s.anthropic.requests.length },
+      ]),
+    );
+    const file = readFileSync(s.db).toString('latin1') + readFileSync(`${s.db}-wal`).toString('latin1');
+    expect(file).not.toContain('ghp_test');
+    expect(file).not.toContain('sk-ant-test');
+  });
+
+  it('stops asking GitHub when the remaining quota falls under the reserve and defers the event to the reset', async () => {
+    s = await stage({ github: { rateLimit: 6 }, config: { github: { pacing: { reserve: 4, max_wait_seconds: 5 } } } });
+    const id = await queueIssueEvent(s, 2);
+
+    expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
+
+    // Three requests leave 3 (< 4): nothing more is sent until the reset, an hour away.
+    expect(s.github.requests).toHaveLength(3);
+    const row = eventRow(s.db, id);
+    expect(row).toMatchObject({ status: 'pending', attempts: 0, error_class: null });
+    expect(row.wait_reason).toMatch(/GitHub rate limit: 3 requests left \(reserve 4\), waiting for the reset/);
+    const reset = readings(s.db, 'github').at(-1)!.reset_at!;
+    expect(row.scheduled_at).toBeGreaterThanOrEqual(reset);
+    expect(row.scheduled_at).toBeGreaterThan(Date.now() + 3_000_000);
+  });
+});
+
+describe('Anthropic pauses shared by every worker process', () => {
+  it('a 429 with retry-after holds the model calls of all processes; work without a model call goes on', async () => {
+    s = await stage();
+    s.anthropic.enqueue({
+      kind: 'error',
+      status: 429,
+      type: 'rate_limit_error',
+      message: 'Number of request tokens has exceeded your per-minute rate limit',
+      headers: { 'retry-after': '3' },
+    });
+    const first = await queueIssueEvent(s, 10);
+    const workers = [startWorker(s.env), startWorker(s.env)];
+    const limited = await waitFor(() => s!.anthropic.messageCalls()[0], 15_000, 'the first model call');
+    const second = await queueIssueEvent(s, 11);
+    const noModel = await queueIssueEvent(s, 12, { sender: { login: 'dependabot[bot]', type: 'Bot' } }); // skipped
+
+    await waitFor(() => eventRow(s!.db, second).status === 'completed', 30_000, 'the second event');
+    await waitFor(() => eventRow(s!.db, first).status === 'completed', 30_000, 'the first event');
+    for (const worker of workers) expect((await worker.stop()).code).toBe(0);
+
+    const pauseEnd = limited.at + 3000;
+    const later = s.anthropic.requests.slice(s.anthropic.requests.indexOf(limited) + 1);
+    expect(later.length).toBeGreaterThanOrEqual(2);
+    // 30 ms: the fake stamps a request when its body has arrived, a moment after the sender's clock.
+    for (const request of later) expect(request.at).toBeGreaterThanOrEqual(pauseEnd - 30);
+    expect(eventRow(s.db, noModel).status).toBe('skipped');
+    expect(eventRow(s.db, noModel).completed_at!).toBeLessThan(pauseEnd);
+    expect(pauses(s.db)).toEqual([
+      expect.objectContaining({ scope: `anthropic:${ANTHROPIC_KEY}`, reason: 'Anthropic rate limited (429)', hits: 1 }),
+    ]);
+    expect(eventRow(s.db, first).attempts).toBe(1);
+  });
+
+  it('a spend-limit 429 stops model calls without retrying; the events wait and go on after the recheck', async () => {
+    s = await stage({ config: { claude: { spend_limit_recheck_seconds: 2, daily_budget_usd: 5 } } });
+    s.anthropic.enqueue({
+      kind: 'error',
+      status: 429,
+      type: 'rate_limit_error',
+      message: 'You have reached your specified workspace API usage limits.',
+      details: { error_code: 'enforced_spend_limit_reached' },
+    });
+    const ids = [await queueIssueEvent(s, 20), await queueIssueEvent(s, 21), await queueIssueEvent(s, 22)];
+
+    expect((await runHls(['worker', '--once', '--concurrency', '1'], { env: s.env })).code).toBe(0);
+
+    expect(s.anthropic.messageCalls()).toHaveLength(1); // neither the SDK nor the worker retried
+    for (const id of ids) {
+      const row = eventRow(s.db, id);
+      expect(row).toMatchObject({ status: 'pending', attempts: 0, error_class: null });
+      expect(row.wait_reason).toMatch(/^Anthropic spend limit reached: model calls stopped until then$/);
+    }
+    const [pause] = pauses(s.db);
+    expect(pause).toMatchObject({ scope: `anthropic-spend:${ANTHROPIC_KEY}`, hits: 1 });
+    expect(pause!.until_at - pause!.started_at).toBe(2000);
+    const held = query<{ state: string }>(s.db, 'SELECT state FROM budget_reservations');
+    expect(held).toEqual([{ state: 'released' }]);
+    expect(s.github.writes()).toHaveLength(0);
+
+    await new Promise((resolve) => setTimeout(resolve, pause!.until_at - Date.now() + 50));
+    expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
+    for (const id of ids) expect(eventRow(s.db, id)).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(s.anthropic.messageCalls()).toHaveLength(4);
+  });
+});
