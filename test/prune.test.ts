@@ -33,15 +33,32 @@ describe('hls prune', () => {
     const statsBefore = JSON.parse((await runHls(['stats', '--json'], { env: s.env })).stdout);
     const sizeBefore = fileSize(s.db);
 
+    const readings = query<{ n: number }>(s.db, 'SELECT count(*) AS n FROM rate_limit_history')[0]!.n;
+    const limits = query<{ n: number }>(
+      s.db,
+      'SELECT count(*) AS n FROM (SELECT DISTINCT api, key_sha256, resource FROM rate_limit_history)',
+    )[0]!.n;
+    expect(limits).toBeGreaterThanOrEqual(2); // GitHub core and at least one Anthropic limit
+    expect(readings).toBeGreaterThan(limits);
+
     const dry = await runHls(['prune', '--older-than', '0s', '--delete-rows', '--dry-run', '--json'], { env: s.env });
     expect(dry.code).toBe(0);
-    expect(JSON.parse(dry.stdout)).toMatchObject({ dry_run: true, payloads_dropped: 7, rows_deleted: 6 });
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dry_run: true,
+      payloads_dropped: 7,
+      rows_deleted: 6,
+      rate_limit_readings_deleted: readings - limits,
+    });
     expect(query(s.db, 'SELECT count(*) AS n FROM webhook_events WHERE payload IS NULL')).toEqual([{ n: 0 }]);
 
     const payloadsOnly = await runHls(['prune', '--older-than', '0s'], { env: s.env });
     expect(payloadsOnly.code).toBe(0);
     expect(payloadsOnly.stdout).toMatch(/^dropped 7 payload\(s\) \(2\.\d\d MiB\) of events finished before /m);
     expect(payloadsOnly.stdout).toMatch(/^deleted 0 row\(s\) \(rows are kept: --delete-rows or prune\.delete_rows\)$/m);
+    expect(payloadsOnly.stdout).toContain(
+      `deleted ${readings - limits} rate-limit reading(s) (the newest of each limit is kept)`,
+    );
+    expect(query(s.db, 'SELECT count(*) AS n FROM rate_limit_history')).toEqual([{ n: limits }]);
     const shown = await runHls(['show', String(pushes[0]), '--payload'], { env: s.env });
     expect(shown.code).toBe(66);
     expect(shown.stderr).toBe(`error: event ${pushes[0]}: payload was pruned\n`);

@@ -37,6 +37,7 @@ export function runPrune(flags: PruneFlags): number {
     payloads_dropped: result.payloadsDropped,
     payload_bytes: result.bytesDropped,
     rows_deleted: result.rowsDeleted,
+    rate_limit_readings_deleted: result.readingsDeleted,
     file_bytes_before: before,
     file_bytes_after: after,
   };
@@ -47,6 +48,7 @@ export function runPrune(flags: PruneFlags): number {
     printLines([
       `${verb} ${result.payloadsDropped} payload(s) (${mib(result.bytesDropped)}) of events finished before ${report.cutoff}`,
       `${flags.dryRun ? 'would delete' : 'deleted'} ${result.rowsDeleted} row(s)${deleteRows ? '' : ' (rows are kept: --delete-rows or prune.delete_rows)'}`,
+      `${flags.dryRun ? 'would delete' : 'deleted'} ${result.readingsDeleted} rate-limit reading(s) (the newest of each limit is kept)`,
       `database ${dbPath}: ${mib(before)} → ${mib(after)}`,
     ]);
   }

@@ -5,6 +5,8 @@ export interface PruneResult {
   payloadsDropped: number;
   bytesDropped: number;
   rowsDeleted: number;
+  /** Rate-limit history older than the cutoff; the newest reading of each limit is kept. */
+  readingsDeleted: number;
 }
 
 /** Finished events (completed or skipped) older than the cutoff; failed ones stay for replay. */
@@ -12,6 +14,9 @@ const OLD_FINISHED = `status IN ('completed', 'skipped') AND completed_at < @cut
 /** Rows the ledger or the budget refer to are kept (only their payload goes). */
 const UNREFERENCED = `NOT EXISTS (SELECT 1 FROM claude_analyses a WHERE a.webhook_id = webhook_events.id)
   AND NOT EXISTS (SELECT 1 FROM budget_reservations b WHERE b.event_id = webhook_events.id)`;
+
+const OLD_READINGS = `observed_at < @cutoff AND id NOT IN
+  (SELECT max(id) FROM rate_limit_history GROUP BY api, key_sha256, resource)`;
 
 /** What a prune would do, without doing it. */
 export function planPrune(db: Db, cutoff: number, deleteRows: boolean): PruneResult {
@@ -27,12 +32,21 @@ export function planPrune(db: Db, cutoff: number, deleteRows: boolean): PruneRes
         n: number;
       })
     : { n: 0 };
-  return { payloadsDropped: payloads.n, bytesDropped: payloads.bytes, rowsDeleted: rows.n };
+  const readings = statement(db, `SELECT count(*) AS n FROM rate_limit_history WHERE ${OLD_READINGS}`).get({
+    cutoff,
+  }) as { n: number };
+  return {
+    payloadsDropped: payloads.n,
+    bytesDropped: payloads.bytes,
+    rowsDeleted: rows.n,
+    readingsDeleted: readings.n,
+  };
 }
 
 /**
  * Drops the payloads of old finished events and, with `deleteRows`, the rows no ledger entry refers to,
- * counting them in pruned_events first so that daily_stats does not change. One transaction.
+ * counting them in pruned_events first so that daily_stats does not change; and old rate-limit history.
+ * One transaction.
  */
 export function prune(db: Db, cutoff: number, deleteRows: boolean): PruneResult {
   return db
@@ -51,6 +65,7 @@ export function prune(db: Db, cutoff: number, deleteRows: boolean): PruneResult 
         ).run({ cutoff });
         statement(db, `DELETE FROM webhook_events WHERE ${OLD_FINISHED} AND ${UNREFERENCED}`).run({ cutoff });
       }
+      statement(db, `DELETE FROM rate_limit_history WHERE ${OLD_READINGS}`).run({ cutoff });
       return planned;
     })
     .immediate();
