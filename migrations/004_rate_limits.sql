@@ -16,7 +16,7 @@ CREATE TABLE rate_limit_history (
   reset_at     INTEGER,                            -- ms since the epoch
   observed_at  INTEGER NOT NULL
 );
-CREATE INDEX rate_limit_history_latest ON rate_limit_history (api, key_sha256, resource, observed_at);
+CREATE INDEX rate_limit_history_latest ON rate_limit_history (api, key_sha256, resource); -- newest = max(id)
 
 -- A pause all processes honour before their next request of that kind.
 CREATE TABLE api_pauses (

@@ -38,7 +38,7 @@ export function latestRateLimit(db: Db, api: Api, keySha256: string, resource: s
   return statement(
     db,
     `SELECT * FROM rate_limit_history WHERE api = ? AND key_sha256 = ? AND resource = ?
-     ORDER BY observed_at DESC, id DESC LIMIT 1`,
+     ORDER BY id DESC LIMIT 1`,
   ).get(api, keySha256, resource) as RateLimitRow | undefined;
 }
 
