@@ -76,14 +76,27 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
   program
     .command('stats')
     .description('queue health, throughput and cost')
-    .option('--json', 'print the JSON document described in the README')
+    .addOption(
+      new Option('--format <format>', 'text, json (the document described in the README) or prometheus').choices([
+        'text',
+        'json',
+        'prometheus',
+      ]),
+    )
+    .addOption(new Option('--json', 'same as --format json').conflicts('format'))
+    .option('--output <file>', 'with --format prometheus: replace this file atomically (node_exporter textfile)')
     .addOption(
       new Option('--since <duration>', 'window for throughput figures, e.g. 1h, 24h, 7d')
         .default(86_400_000, '24h')
         .argParser(asDuration),
     )
     .addOption(new Option('--days <n>', 'daily rows to show').default(7).argParser(asCount('days')))
-    .option('--check', 'one Nagios status line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
+    .addOption(
+      new Option(
+        '--check',
+        'one Nagios status line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+      ).conflicts(['format', 'json', 'output']),
+    )
     .option('--threshold <key=warning,critical...>', 'override an alerts: threshold for --check (repeatable)')
     .action((_options, command: Command) =>
       run(async () => {

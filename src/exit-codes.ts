@@ -6,6 +6,7 @@ export const EXIT = {
   DATA: 65,
   NO_INPUT: 66,
   UNAVAILABLE: 69,
+  CANT_CREATE: 73,
   TEMP_FAIL: 75,
   NO_PERM: 77,
   CONFIG: 78,

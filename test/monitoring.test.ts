@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { finished, runHls, startHls, waitFor } from './helpers/hls.js';
+import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
 import { queueIssue, workspace } from './helpers/setup.js';
 
 interface WorkerState {
@@ -99,5 +100,82 @@ describe('hls stats --check (Nagios plugin convention)', () => {
     const bad = await runHls(['stats', '--check', '--threshold', 'speed=1,2'], { env: ws.env });
     expect(bad.code).toBe(3);
     expect(bad.stdout).toMatch(/^HLS UNKNOWN - invalid --threshold "speed=1,2"/);
+  });
+});
+
+describe('hls stats --check on API limits (real worker against the loopback fakes)', () => {
+  let s: Stage | undefined;
+  afterEach(async () => {
+    await s?.close();
+    s = undefined;
+  });
+  // No worker runs while these checks do: only the measure under test may alert.
+  const noWorkers = ['--threshold', 'live_workers=0,0'];
+
+  it('alerts when the scarcest rate limit has less than rate_limit_remaining_percent left', async () => {
+    // One event at a time, so that the latest reading is that of the last request.
+    s = await stage({ anthropic: { rateLimits: { requests: 10 } }, config: { queue: { concurrency: 1 } } });
+    await queueIssueEvent(s, 1);
+    await queueIssueEvent(s, 2);
+    expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
+
+    const ok = await runHls(['stats', '--check', ...noWorkers], { env: s.env });
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toBe(
+      'HLS OK - 0 waiting, 0 failed, 0 live worker(s) | failed=0;1;20 failure_rate=0;0.1;0.5 oldest_due_seconds=0s;600;1800 live_workers=0;0:;0: rate_limit_remaining_percent=80%;20:;5:\n',
+    );
+    const warning = await runHls(
+      ['stats', '--check', ...noWorkers, '--threshold', 'rate_limit_remaining_percent=90,'],
+      {
+        env: s.env,
+      },
+    );
+    expect(warning.code).toBe(1);
+    expect(warning.stdout).toMatch(
+      /^HLS WARNING - anthropic requests rate limit 80% left \(8\/10 until \d{4}-\S+Z\) \| .* rate_limit_remaining_percent=80%;90:;5:\n$/,
+    );
+    const critical = await runHls(
+      ['stats', '--check', ...noWorkers, '--threshold', 'rate_limit_remaining_percent=95,85'],
+      { env: s.env },
+    );
+    expect(critical.code).toBe(2);
+    expect(critical.stdout).toMatch(/^HLS CRITICAL - anthropic requests rate limit 80% left /);
+  });
+
+  it('is CRITICAL while the Anthropic spend limit stops model calls', async () => {
+    s = await stage({
+      anthropic: {
+        respond: () => ({
+          kind: 'error',
+          status: 429,
+          type: 'rate_limit_error',
+          message: 'You have reached your specified API usage limits.',
+          details: { error_code: 'enforced_spend_limit_reached' },
+        }),
+      },
+    });
+    await queueIssueEvent(s, 1);
+    expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
+    const lenient = [...noWorkers, '--threshold', 'failed=5,10', '--threshold', 'failure_rate=2,2'];
+    const result = await runHls(['stats', '--check', ...lenient], { env: s.env });
+    expect(result.code, result.stdout).toBe(2);
+    const match = /^HLS CRITICAL - Anthropic spend limit reached; model calls stopped until (\S+Z) \| failed=/.exec(
+      result.stdout,
+    );
+    expect(match, result.stdout).not.toBeNull();
+    const until = JSON.parse((await runHls(['stats', '--json'], { env: s.env })).stdout).pauses[0].until;
+    expect(match![1]).toBe(until);
+  });
+
+  it('a threshold may leave one side empty to keep the config value, not both', async () => {
+    const ws = workspace();
+    await queueIssue(ws);
+    const partial = await runHls(['stats', '--check', '--threshold', 'failed=,30', '--threshold', 'live_workers=0,'], {
+      env: ws.env,
+    });
+    expect(partial.stdout).toMatch(/ failed=0;1;30 .* live_workers=0;0:;1:\n$/);
+    const empty = await runHls(['stats', '--check', '--threshold', 'failed=,'], { env: ws.env });
+    expect(empty.code).toBe(3);
+    expect(empty.stdout).toMatch(/^HLS UNKNOWN - invalid --threshold "failed=,"/);
   });
 });

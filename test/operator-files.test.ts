@@ -1,7 +1,16 @@
 // The files operators copy: the worker unit and the relay drop-in (checked by systemd-analyze), the
 // example config (checked by hls itself), the shell scripts, the cron file and hooks.json.
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -116,20 +125,35 @@ if (!systemdAnalyze && toolsRequired) {
       expect(result.code, result.stderr).toBe(0);
     });
 
-    it('hls-prune.service and hls-prune.timer pass systemd-analyze verify', () => {
-      const dir = tempDir('hls-units-');
-      const service = readFileSync(join(ROOT, 'systemd/hls-prune.service'), 'utf8');
-      expect(service).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/hls\/bin\/hls prune$/m);
-      writeFileSync(
-        join(dir, 'hls-prune.service'),
-        service.replace(/^ExecStart=\/usr\/bin\/node /m, `ExecStart=${process.execPath} `),
-      );
-      writeFileSync(join(dir, 'hls-prune.timer'), readFileSync(join(ROOT, 'systemd/hls-prune.timer'), 'utf8'));
-      for (const unit of ['hls-prune.service', 'hls-prune.timer']) {
-        const result = verify(join(dir, unit), [unit]);
-        expect(result.complaints, result.stderr).toEqual([]);
-        expect(result.code, result.stderr).toBe(0);
-      }
+    for (const [unit, command] of [
+      ['hls-prune', 'prune'],
+      ['hls-metrics', 'stats --format prometheus --output /var/lib/prometheus/node-exporter/hls.prom'],
+    ] as const) {
+      it(`${unit}.service and ${unit}.timer pass systemd-analyze verify`, () => {
+        const dir = tempDir('hls-units-');
+        const service = readFileSync(join(ROOT, `systemd/${unit}.service`), 'utf8');
+        expect(service.split('\n')).toContain(`ExecStart=/usr/bin/node /opt/hls/bin/hls ${command}`);
+        expect(service).toMatch(/^Type=oneshot$/m);
+        expect(service).toMatch(/^User=hls$/m);
+        expect(service).toMatch(/^EnvironmentFile=-\/etc\/hls\/env$/m);
+        writeFileSync(
+          join(dir, `${unit}.service`),
+          service.replace(/^ExecStart=\/usr\/bin\/node /m, `ExecStart=${process.execPath} `),
+        );
+        writeFileSync(join(dir, `${unit}.timer`), readFileSync(join(ROOT, `systemd/${unit}.timer`), 'utf8'));
+        for (const file of [`${unit}.service`, `${unit}.timer`]) {
+          const result = verify(join(dir, file), [file]);
+          expect(result.complaints, result.stderr).toEqual([]);
+          expect(result.code, result.stderr).toBe(0);
+        }
+      });
+    }
+
+    it('hls-metrics.timer runs every minute and the service may write the textfile directory', () => {
+      const timer = readFileSync(join(ROOT, 'systemd/hls-metrics.timer'), 'utf8');
+      expect(timer).toMatch(/^OnCalendar=minutely$/m);
+      const service = readFileSync(join(ROOT, 'systemd/hls-metrics.service'), 'utf8');
+      expect(service).toMatch(/^ReadWritePaths=\/var\/lib\/hls -\/var\/lib\/prometheus\/node-exporter$/m);
     });
 
     it('the verify check does catch a misspelt key (control)', () => {
@@ -234,49 +258,68 @@ describe('shell scripts', () => {
 });
 
 describe('examples/monitor-hls', () => {
-  /** Runs the monitor against a stand-in `hls` that prints `stats` (or fails with `exit`). */
-  function monitor(stats: unknown, env: NodeJS.ProcessEnv = {}, exit = 0) {
+  /** Runs the monitor against a stand-in `hls` that prints `line` and exits `exit`; returns the arguments it got. */
+  function monitor(line: string, exit: number, env: NodeJS.ProcessEnv = {}) {
     const dir = tempDir();
-    const statsFile = join(dir, 'stats.json');
-    writeFileSync(statsFile, typeof stats === 'string' ? stats : JSON.stringify(stats));
+    const argsFile = join(dir, 'args');
     const fake = join(dir, 'fake-hls');
-    writeFileSync(fake, `#!/bin/sh\ncat "${statsFile}"\nexit ${exit}\n`);
+    writeFileSync(join(dir, 'line'), line);
+    writeFileSync(
+      fake,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > "${argsFile}"\ncat "${join(dir, 'line')}"\necho "error: from the fake" >&2\nexit ${exit}\n`,
+    );
     chmodSync(fake, 0o755);
     const result = spawnSync(MONITOR, [], { encoding: 'utf8', env: cleanEnv({ HLS_BIN: fake, ...env }) });
-    return { code: result.status, stdout: result.stdout };
+    const args = existsSync(argsFile) ? readFileSync(argsFile, 'utf8').trimEnd().split('\n') : null;
+    return { code: result.status, stdout: result.stdout, args };
   }
 
-  const report = (failed: number, age: number | null) => ({
-    queue: { pending: 3, processing: 1, retry: 0, completed: 10, failed, skipped: 0, total: 14 + failed },
-    oldest_due_age_seconds: age,
+  it('passes on the status line and exit code of hls stats --check', () => {
+    for (const [state, code] of [
+      ['OK', 0],
+      ['WARNING', 1],
+      ['CRITICAL', 2],
+      ['UNKNOWN', 3],
+    ] as const) {
+      const line = `HLS ${state} - something | failed=0;1;20`;
+      expect(monitor(`${line}\n`, code)).toEqual({ code, stdout: `${line}\n`, args: ['stats', '--check'] });
+    }
   });
 
-  it('maps the thresholds to exit codes 0 / 1 / 2 with one status line', () => {
-    const ok = monitor(report(0, 5));
-    expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^HLS OK - .*pending 3.*\n$/);
-    expect(monitor(report(0, null)).code).toBe(0);
-    const warning = monitor(report(2, 5));
-    expect(warning.code).toBe(1);
-    expect(warning.stdout).toMatch(/^HLS WARNING - 2 failed > 0/);
-    expect(monitor(report(2, 5), { HLS_MAX_FAILED: '2' }).code).toBe(0);
-    const critical = monitor(report(2, 601));
-    expect(critical.code).toBe(2);
-    expect(critical.stdout).toMatch(/^HLS CRITICAL - oldest due event waiting 601s > 600s/);
-    expect(monitor(report(0, 601), { HLS_MAX_DUE_AGE: '3600' }).code).toBe(0);
-    for (const run of [ok, warning, critical]) expect(run.stdout.trim().split('\n')).toHaveLength(1);
+  it('maps HLS_MAX_FAILED and HLS_MAX_DUE_AGE onto one side of --threshold', () => {
+    const run = monitor('HLS OK - fine\n', 0, { HLS_MAX_FAILED: '2', HLS_MAX_DUE_AGE: '0600' });
+    expect(run.args).toEqual([
+      'stats',
+      '--check',
+      '--threshold',
+      'failed=3,',
+      '--threshold',
+      'oldest_due_seconds=,601',
+    ]);
+    expect(monitor('HLS OK - fine\n', 0, { HLS_MAX_FAILED: '', HLS_MAX_DUE_AGE: '' }).args).toEqual([
+      'stats',
+      '--check',
+    ]);
   });
 
-  it('is UNKNOWN (3) when hls fails, prints something else, or a threshold is not a number', () => {
-    const failing = monitor('', {}, 66);
+  it('is UNKNOWN (3) when hls fails otherwise, prints no status line, or a knob is not a whole number', () => {
+    const failing = monitor('', 64);
     expect(failing.code).toBe(3);
-    expect(failing.stdout).toMatch(/^HLS UNKNOWN - hls stats exited with 66/);
-    expect(monitor('not json').code).toBe(3);
-    expect(monitor({ queue: {} }).code).toBe(3);
-    expect(monitor(report(0, 1), { HLS_MAX_FAILED: '1; touch /tmp/x' }).code).toBe(3);
+    expect(failing.stdout).toBe('HLS UNKNOWN - hls stats exited with 64: error: from the fake\n');
+    expect(monitor('something else\n', 0)).toMatchObject({ code: 3, stdout: expect.stringMatching(/^HLS UNKNOWN - /) });
+    const injected = monitor('HLS OK\n', 0, { HLS_MAX_FAILED: '1; touch /tmp/x' });
+    expect(injected).toEqual({
+      code: 3,
+      stdout: 'HLS UNKNOWN - HLS_MAX_FAILED must be a whole number below 1000000000\n',
+      args: null,
+    });
+    expect(monitor('HLS OK\n', 0, { HLS_MAX_DUE_AGE: '-5' }).code).toBe(3);
+    const missing = spawnSync(MONITOR, [], { encoding: 'utf8', env: cleanEnv({ HLS_BIN: '/nonexistent/hls' }) });
+    expect(missing.status).toBe(3);
+    expect(missing.stdout).toMatch(/^HLS UNKNOWN - hls stats exited with 127: /);
   });
 
-  it('reads the real hls stats output', async () => {
+  it('runs the real hls stats --check with the thresholds it maps', async () => {
     const dir = tempDir();
     const db = join(dir, 'hls.db');
     const body = join(dir, 'body.json');
@@ -293,12 +336,24 @@ describe('examples/monitor-hls', () => {
       body,
     ]);
     expect(queued.code, queued.stdout).toBe(0);
+    // No worker runs here: the config expects none.
+    const config = join(dir, 'settings.yaml');
+    writeFileSync(config, JSON.stringify({ alerts: { live_workers: { warning: 0, critical: 0 } } }));
     const result = spawnSync(MONITOR, [], {
       encoding: 'utf8',
-      env: cleanEnv({ HLS_BIN, HLS_DB: db, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` }),
+      env: cleanEnv({
+        HLS_BIN,
+        HLS_DB: db,
+        HLS_CONFIG: config,
+        HLS_MAX_FAILED: '2',
+        HLS_MAX_DUE_AGE: '3600',
+        PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+      }),
     });
     expect(result.status, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^HLS OK - pending 1, processing 0, retry 0, failed 0, oldest due \d+s \|/);
+    expect(result.stdout).toMatch(
+      /^HLS OK - 1 waiting, 0 failed, 0 live worker\(s\) \| failed=0;3;20 failure_rate=0;0\.1;0\.5 oldest_due_seconds=\d+s;600;3601 live_workers=0;0:;0:\n$/,
+    );
   });
 });
 

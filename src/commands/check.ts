@@ -18,18 +18,20 @@ interface Measure {
   problem: string;
 }
 
-/** Parses `--threshold key=warning,critical` values over the config's `alerts:`. */
+/** Parses `--threshold key=warning,critical` values over the config's `alerts:`; an empty side keeps the config's. */
 export function applyThresholdFlags(base: Thresholds, flags: string[] = []): Thresholds {
   const result: Thresholds = structuredClone(base);
   for (const flag of flags) {
-    const match = /^([a-z_]+)=(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)$/.exec(flag);
-    if (!match || !(match[1]! in result)) {
+    const match = /^([a-z_]+)=(\d+(?:\.\d+)?)?,(\d+(?:\.\d+)?)?$/.exec(flag);
+    if (!match || !(match[1]! in result) || (match[2] === undefined && match[3] === undefined)) {
       throw new CliError(
-        `invalid --threshold "${flag}": use KEY=WARNING,CRITICAL with KEY one of ${Object.keys(result).join(', ')}`,
+        `invalid --threshold "${flag}": use KEY=WARNING,CRITICAL (leave one empty to keep the config's) with KEY one of ${Object.keys(result).join(', ')}`,
         EXIT.USAGE,
       );
     }
-    result[match[1] as Key] = { warning: Number(match[2]), critical: Number(match[3]) };
+    const level = result[match[1] as Key];
+    if (match[2] !== undefined) level.warning = Number(match[2]);
+    if (match[3] !== undefined) level.critical = Number(match[3]);
   }
   return result;
 }
@@ -63,8 +65,11 @@ export function evaluateCheck(report: StatsReport, thresholds: Thresholds): { st
     const used = (report.budget.committed_usd / report.budget.daily_usd) * 100;
     measures.push({ key: 'budget_used_percent', value: used, unit: '%', problem: `budget ${used.toFixed(0)}% used` });
   }
-  let state: number = CHECK.OK;
-  const problems: string[] = [];
+  const scarcest = scarcestRateLimit(report);
+  if (scarcest) measures.push(scarcest);
+  const spendPause = report.pauses.find((p) => p.kind === 'anthropic_spend');
+  let state: number = spendPause ? CHECK.CRITICAL : CHECK.OK;
+  const problems = spendPause ? [`Anthropic spend limit reached; model calls stopped until ${spendPause.until}`] : [];
   for (const measure of measures) {
     const measured = stateOf(measure, thresholds[measure.key]);
     if (measured > CHECK.OK) problems.push(measure.problem);
@@ -76,6 +81,25 @@ export function evaluateCheck(report: StatsReport, thresholds: Thresholds): { st
       : `${report.queue.pending + report.queue.retry} waiting, ${report.queue.failed} failed, ${report.workers.live} live worker(s)`;
   const perfdata = measures.map((m) => perf(m, thresholds[m.key])).join(' ');
   return { state, line: `HLS ${NAMES[state]} - ${summary} | ${perfdata}` };
+}
+
+/** The rate limit with the smallest share left, among readings whose window has not reset yet. */
+function scarcestRateLimit(report: StatsReport): Measure | undefined {
+  const now = Date.parse(report.generated_at);
+  let scarcest: Measure | undefined;
+  for (const r of report.rate_limits) {
+    if (!r.limit || r.remaining === null || r.reset === null || Date.parse(r.reset) <= now) continue;
+    const value = (r.remaining / r.limit) * 100;
+    if (scarcest && scarcest.value <= value) continue;
+    scarcest = {
+      key: 'rate_limit_remaining_percent',
+      value,
+      unit: '%',
+      floor: true,
+      problem: `${r.api} ${r.resource} rate limit ${value.toFixed(0)}% left (${r.remaining}/${r.limit} until ${r.reset})`,
+    };
+  }
+  return scarcest;
 }
 
 export function unknownLine(message: string): string {

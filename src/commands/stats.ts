@@ -1,23 +1,36 @@
+import { CliError, EXIT } from '../exit-codes.js';
+import { apisWithSeveralKeys, keyId, pauseKind, scopeKeySha256 } from '../metrics/api-limits.js';
+import type { Pause, RateLimitRow } from '../store/rate-limits.js';
 import { readStats, type StatsSnapshot } from '../store/stats.js';
+import { workerState } from '../store/workers.js';
 import { applyThresholdFlags, CHECK, evaluateCheck, unknownLine } from './check.js';
 import { commandContext, openForCommand, type CommandContext, type GlobalOptions } from './context.js';
 import { formatMs, formatPercent, isoTime, printJson, printLines, table } from './format.js';
+import { runStatsPrometheus } from './stats-prometheus.js';
 
 export interface StatsFlags extends GlobalOptions {
+  format?: 'text' | 'json' | 'prometheus';
+  /** Same as format json (commander refuses both together). */
   json?: boolean;
+  output?: string;
   since: number;
   days: number;
   check?: boolean;
   threshold?: string[];
 }
 
-/** `hls stats`: the figures, as text for a person or as the stable JSON document of the README. */
+/** `hls stats`: the figures, as text for a person, the stable JSON document of the README, or Prometheus metrics. */
 export function runStats(flags: StatsFlags): number {
   if (flags.check) return runCheck(flags);
+  const format = flags.json ? 'json' : (flags.format ?? 'text');
+  if (flags.output !== undefined && format !== 'prometheus') {
+    throw new CliError('--output writes the Prometheus format: add --format prometheus', EXIT.USAGE);
+  }
+  if (format === 'prometheus') return runStatsPrometheus(flags);
   const report = buildReport(flags, commandContext(flags));
-  if (flags.json) printJson(report);
+  if (format === 'json') printJson(report);
   else printLines(statsText(report));
-  return 0;
+  return EXIT.OK;
 }
 
 /** `hls stats --check`: Nagios plugin output; anything that prevents a verdict is UNKNOWN (3). */
@@ -97,17 +110,40 @@ export function statsReport(
       exhausted: s.budgetDeferred > 0 || (at.dailyBudgetUsd !== null && s.budgetCommittedToday >= at.dailyBudgetUsd),
     },
     workers: workersReport(s, at.now),
+    rate_limits: s.rateLimits.map(rateLimitReport),
+    pauses: s.pauses.map(pauseReport),
     daily: s.daily,
   };
 }
 
-/** live: heard from within its lease; stale: silent for longer (killed or hung); stopped: exited cleanly. */
+/** The newest reading of one rate limit; `key` tells several tokens or API keys apart without showing them. */
+function rateLimitReport(r: RateLimitRow) {
+  return {
+    api: r.api,
+    resource: r.resource,
+    key: keyId(r.key_sha256),
+    limit: r.limit_value,
+    remaining: r.remaining,
+    reset: isoTime(r.reset_at),
+  };
+}
+
+function pauseReport(p: Pause) {
+  return {
+    kind: pauseKind(p.scope),
+    key: keyId(scopeKeySha256(p.scope)),
+    until: isoTime(p.until_at)!,
+    reason: p.reason,
+    hits: p.hits,
+  };
+}
+
 function workersReport(s: StatsSnapshot, now: number) {
   const list = s.workers.map((w) => ({
     id: w.id,
     host: w.host,
     pid: w.pid,
-    state: w.stopped_at !== null ? 'stopped' : now - w.heartbeat_at <= w.lease_ms ? 'live' : 'stale',
+    state: workerState(w, now),
     started_at: isoTime(w.started_at),
     heartbeat_at: isoTime(w.heartbeat_at),
     concurrency: w.concurrency,
@@ -144,6 +180,9 @@ function statsText(r: StatsReport): string[] {
         (w) =>
           `  ${w.id}  ${w.state}  pid ${w.pid} on ${w.host}  in flight ${w.in_flight}/${w.concurrency}  processed ${w.processed}  heartbeat ${w.heartbeat_at}`,
       ),
+    ...rateLimitLines(r.rate_limits),
+    `pauses      ${r.pauses.length === 0 ? 'none' : `${r.pauses.length} active`}`,
+    ...r.pauses.map((p) => `  ${p.kind}  until ${p.until}  hits ${p.hits}  ${p.reason}`),
     '',
     ...table(
       ['event', 'total', 'completed', 'skipped', 'failed', 'waiting'],
@@ -183,4 +222,17 @@ function budgetLine(b: StatsReport['budget']): string {
     b.daily_usd === null ? 'no daily limit' : `$${b.committed_usd.toFixed(4)} of $${b.daily_usd.toFixed(2)} committed`;
   const state = b.exhausted ? `  EXHAUSTED: ${b.deferred_events} event(s) deferred to the next UTC day` : '';
   return `${limit}${state}`;
+}
+
+/** One line per reading; the key id only where an API has readings of several keys. */
+function rateLimitLines(readings: StatsReport['rate_limits']): string[] {
+  if (readings.length === 0) return ['rate limits none recorded'];
+  const keyed = apisWithSeveralKeys(readings);
+  return [
+    'rate limits',
+    ...readings.map(
+      (r) =>
+        `  ${r.api} ${r.resource}${keyed.has(r.api) ? ` key ${r.key}` : ''}  ${r.remaining ?? '?'}/${r.limit ?? '?'} left  resets ${r.reset ?? '-'}`,
+    ),
+  ];
 }

@@ -1,5 +1,7 @@
 import { committedUsd } from './budget.js';
 import type { Db } from './open.js';
+import { activePauses, latestRateLimits, type Pause, type RateLimitRow } from './rate-limits.js';
+import { statement } from './statements.js';
 import { listWorkers, type WorkerRecord } from './workers.js';
 import { EVENT_STATUSES, type EventStatus } from './types.js';
 
@@ -36,6 +38,9 @@ export interface StatsSnapshot {
   budgetDeferred: number;
   /** Workers running, or stopped within the last day. */
   workers: WorkerRecord[];
+  /** The newest rate-limit reading of every API, key and resource. */
+  rateLimits: RateLimitRow[];
+  pauses: Pause[];
 }
 
 /** Reads everything `hls stats` reports, in one read transaction so the figures agree with each other. */
@@ -45,11 +50,6 @@ export function readStats(db: Db, now: number, since: number, days: number): Sta
       status: EventStatus;
       n: number;
     }[];
-    const oldest = db
-      .prepare(
-        `SELECT min(scheduled_at) AS at FROM webhook_events WHERE status IN ('pending', 'retry') AND scheduled_at <= ?`,
-      )
-      .get(now) as { at: number | null };
     const received = db.prepare(`SELECT count(*) AS n FROM webhook_events WHERE created_at >= ?`).get(since) as {
       n: number;
     };
@@ -94,8 +94,10 @@ export function readStats(db: Db, now: number, since: number, days: number): Sta
       budgetCommittedToday: committedUsd(db, new Date(now).toISOString().slice(0, 10)),
       budgetDeferred: deferred.n,
       workers: listWorkers(db, now, 86_400_000),
+      rateLimits: latestRateLimits(db),
+      pauses: activePauses(db, now),
       queue: countByStatus(byStatus),
-      oldestDueAt: oldest.at,
+      oldestDueAt: oldestDueAt(db, now),
       receivedInWindow: received.n,
       finishedInWindow: {
         completed: finished.find((row) => row.status === 'completed')?.n ?? 0,
@@ -109,6 +111,16 @@ export function readStats(db: Db, now: number, since: number, days: number): Sta
       daily,
     };
   })();
+}
+
+/** When the event that has waited longest since it became due was due; null when none waits. */
+export function oldestDueAt(db: Db, now: number): number | null {
+  return (
+    statement(
+      db,
+      `SELECT min(scheduled_at) AS at FROM webhook_events WHERE status IN ('pending', 'retry') AND scheduled_at <= ?`,
+    ).get(now) as { at: number | null }
+  ).at;
 }
 
 function emptyCounts(): StatusCounts {

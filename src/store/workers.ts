@@ -54,3 +54,12 @@ export function listWorkers(db: Db, now: number, keepMs: number): WorkerRecord[]
     `SELECT * FROM workers WHERE stopped_at IS NULL OR stopped_at >= ? ORDER BY heartbeat_at DESC, id`,
   ).all(now - keepMs) as WorkerRecord[];
 }
+
+export const WORKER_STATES = ['live', 'stale', 'stopped'] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+/** live: heard from within its lease; stale: silent for longer (killed or hung); stopped: exited cleanly. */
+export function workerState(w: WorkerRecord, now: number): WorkerState {
+  if (w.stopped_at !== null) return 'stopped';
+  return now - w.heartbeat_at <= w.lease_ms ? 'live' : 'stale';
+}

@@ -7,10 +7,10 @@ import { writeSettings, type Settings } from './setup.js';
 
 /**
  * A fresh temp dir (`prefix`) with settings.yaml: the database in that dir, GitHub at `apiUrl` without
- * throttling, and the other sections from `settings`.
+ * write pacing, and the other sections from `settings`.
  */
 export function writeGitHubConfig(prefix: string, apiUrl: string, settings: Record<string, unknown>): Settings {
-  return writeSettings(prefix, { github: { api_url: apiUrl, throttle: false }, ...settings });
+  return writeSettings(prefix, { github: { api_url: apiUrl, pacing: { enabled: false } }, ...settings });
 }
 
 export interface GitHubSetup {

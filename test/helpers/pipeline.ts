@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions } from '../fakes/anthropic.js';
-import { startFakeGitHub, type FakeGitHub } from '../fakes/github.js';
+import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../fakes/github.js';
 import { runHls, tempDir } from './hls.js';
 import { issuePayload, writeBody } from './payloads.js';
 
@@ -24,20 +24,23 @@ export interface Stage {
   close(): Promise<void>;
 }
 
-/** Both fakes, a repository with labels and issues, and a config pointing every client at loopback. */
+/**
+ * Both fakes, a repository with labels and issues, and a config pointing every client at loopback,
+ * with write pacing off; `config` is merged into it.
+ */
 export async function stage(
-  options: { anthropic?: FakeAnthropicOptions; config?: Record<string, unknown> } = {},
+  options: { anthropic?: FakeAnthropicOptions; github?: FakeGitHubOptions; config?: Record<string, unknown> } = {},
 ): Promise<Stage> {
   const dir = tempDir('hls-pipeline-');
   const anthropic = await startFakeAnthropic(options.anthropic);
-  const github = await startFakeGitHub();
+  const github = await startFakeGitHub(options.github);
   const repo = github.repo(REPO);
   repo.labels.push(...LABELS);
   const db = join(dir, 'hls.db');
   const config = join(dir, 'settings.yaml');
   const base = {
     database: { path: db },
-    github: { api_url: github.url, throttle: false },
+    github: { api_url: github.url, pacing: { enabled: false } },
     claude: { base_url: anthropic.url, model: 'claude-sonnet-5-5', max_tokens: 1000 },
     repositories: [
       {
