@@ -171,6 +171,9 @@ describe('Anthropic pauses shared by every worker process', () => {
     const held = query<{ state: string }>(s.db, 'SELECT state FROM budget_reservations');
     expect(held).toEqual([{ state: 'released' }]);
     expect(s.github.writes()).toHaveLength(0);
+    const check = await runHls(['stats', '--check'], { env: s.env });
+    expect(check.code).toBe(2);
+    expect(check.stdout).toMatch(/^HLS CRITICAL - Anthropic spend limit reached; model calls stopped until \S+/);
 
     await new Promise((resolve) => setTimeout(resolve, pause!.until_at - Date.now() + 50));
     expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
