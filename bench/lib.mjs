@@ -39,17 +39,21 @@ export async function loadFakes(outDir) {
 
 /**
  * Writes the config of one run (`<name>.yaml` in `dir`, JSON being YAML) against the fakes, triaging
- * issues in REPO with the given `labels`, `queue` and log `level`; `extra` is merged into its top level.
- * Returns the paths of the run's database and config.
+ * issues in REPO with the given `labels`, `queue`, log `level` and `github.pacing` (default off);
+ * `extra` is merged into its top level. Returns the paths of the run's database and config.
  */
-export function writeRunConfig(dir, name, { anthropic, github, labels, queue, level, extra = {} }) {
+export function writeRunConfig(
+  dir,
+  name,
+  { anthropic, github, labels, queue, level, pacing = { enabled: false }, extra = {} },
+) {
   const db = join(dir, `${name}.db`);
   const config = join(dir, `${name}.yaml`);
   writeFileSync(
     config,
     JSON.stringify({
       database: { path: db },
-      github: { api_url: github.url, throttle: false, bot_login: BOT },
+      github: { api_url: github.url, pacing, bot_login: BOT },
       claude: { base_url: anthropic.url, model: 'claude-sonnet-5-5', max_tokens: 1000 },
       repositories: [{ name: REPO, events: ['issues'], labels }],
       filters: { debounce_seconds: 0 },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Events per second of one `hls worker --once` process through the whole triage pipeline (claim →
 // filter → context → prompt → Claude → ledger → sticky comment + labels → finish) against zero-latency
-// loopback fakes of Anthropic and GitHub, with Octokit's pacing off (github.throttle: false). Paired
+// loopback fakes of Anthropic and GitHub, with write pacing off (github.pacing.enabled: false). Paired
 // in the same run with a baseline: the same number of events through a worker whose `issues` handler
 // is a no-op module, so the difference is the pipeline's own cost per event. Both times are wall
 // times of the worker process from spawn to exit (start-up included, amortised over the events;

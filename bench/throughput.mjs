@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // End-to-end events/s of W `hls worker --once` processes × C concurrency through the whole triage
 // pipeline, against a fake Anthropic API that takes L ms per answer (and a zero-latency fake GitHub,
-// Octokit pacing off), paired with the theoretical bound W·C/L: with every slot busy on a model call
+// write pacing off), paired with the theoretical bound W·C/L: with every slot busy on a model call
 // all the time, W·C events finish every L ms. efficiency = measured / bound; what is missing is the
 // rest of each event (claim, SQLite, prompt rendering, GitHub calls) plus the workers' start-up, both
 // included in the wall time (spawn of the first worker → exit of the last). By default a small matrix

@@ -107,7 +107,7 @@ export class GitHubGate {
         continue;
       }
       if (!isWrite(method) || !this.config.enabled) return;
-      const wait = takeWriteSlot(this.db, this.keySha256, this.pacing, now);
+      const wait = takeWriteSlot(this.db, this.keySha256, this.pacing);
       if (wait === 0) return;
       // The jitter spreads processes that wait for the same slot.
       await pause(wait + Math.random() * 5, signal);

@@ -95,12 +95,14 @@ export interface WritePacing {
 
 /**
  * Takes a content-write slot for the token if pacing allows one now (returns 0), else returns how
- * many ms to wait before asking again. Atomic across processes (IMMEDIATE transaction).
+ * many ms to wait before asking again. Atomic across processes: the clock is read after the IMMEDIATE
+ * transaction holds the write lock, so a slot another process took while this one waited is seen.
  */
-export function takeWriteSlot(db: Db, keySha256: string, pacing: WritePacing, now: number): number {
+export function takeWriteSlot(db: Db, keySha256: string, pacing: WritePacing): number {
   const longest = Math.max(pacing.minIntervalMs, ...pacing.windows.map((w) => w.ms));
   return db
     .transaction(() => {
+      const now = Date.now();
       statement(db, `DELETE FROM github_writes WHERE key_sha256 = ? AND sent_at <= ?`).run(keySha256, now - longest);
       const wait = writeWaitNow(db, keySha256, pacing, now);
       if (wait === 0)
@@ -125,8 +127,8 @@ export function writeWait(sentAscending: number[], pacing: WritePacing, now: num
 
 /** How long a write would wait for pacing now, without taking a slot. */
 export function writeWaitNow(db: Db, keySha256: string, pacing: WritePacing, now: number): number {
-  const sent = statement(db, `SELECT sent_at FROM github_writes WHERE key_sha256 = ? AND sent_at <= ? ORDER BY sent_at`)
+  const sent = statement(db, `SELECT sent_at FROM github_writes WHERE key_sha256 = ? ORDER BY sent_at`)
     .pluck()
-    .all(keySha256, now) as number[];
+    .all(keySha256) as number[];
   return writeWait(sent, pacing, now);
 }

@@ -1,9 +1,8 @@
 /**
- * Proves the GitHub fake against the real Octokit (and its throttling/retry plugins), so suites that
- * use the fake can trust it.
+ * Proves the GitHub fake against the real Octokit (and its retry plugin), so suites that use the fake
+ * can trust it.
  */
 import { retry } from '@octokit/plugin-retry';
-import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
 import { RequestError } from '@octokit/request-error';
 import { Octokit } from '@octokit/rest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,17 +14,6 @@ const FULL = `${OWNER}/${REPO}`;
 
 /** Octokit's request-log plugin reports every failed request with console.error by default. */
 const log = { debug() {}, info() {}, warn() {}, error() {} };
-
-/**
- * A stand-in for a Bottleneck group that runs jobs at once. plugin-throttling takes `write` and
- * `notifications` groups from its options; its defaults (shared by every Octokit in the process) space
- * writes 1 s apart and issue comments 3 s apart, retries included.
- */
-const immediate = {
-  key: () => ({
-    schedule: (_options: unknown, job: (...args: unknown[]) => unknown, ...args: unknown[]) => job(...args),
-  }),
-} as unknown as NonNullable<ThrottlingOptions['write']>;
 
 let gh: FakeGitHub;
 let octokit: Octokit;
@@ -425,12 +413,10 @@ describe('rate limit and scripted failures', () => {
   });
 
   it('plugin-retry retries a scripted 502 (fast with retry.retryAfterBaseValue)', async () => {
-    const Client = Octokit.plugin(throttling, retry);
-    const client = new Client({
+    const client = new (Octokit.plugin(retry))({
       auth: 'ghp_test',
       baseUrl: gh.url,
       log,
-      throttle: { onRateLimit: () => false, onSecondaryRateLimit: () => false },
       retry: { retryAfterBaseValue: 1 },
       request: { retries: 1 },
     });
@@ -477,68 +463,105 @@ describe('rate limit and scripted failures', () => {
     expect(gh.requests.map((r) => r.status)).toEqual([429, 200, 403]);
   });
 
-  it('plugin-throttling calls onSecondaryRateLimit for a 403 with retry-after and retries when it returns true', async () => {
+  it("a scripted 403 with retry-after carries GitHub's secondary-limit body and changes nothing", async () => {
     seedIssue(1);
-    const calls: { retryAfter: number; method: string; url: string; retryCount: number }[] = [];
-    const Client = Octokit.plugin(throttling, retry);
-    const client = new Client({
-      auth: 'ghp_test',
-      baseUrl: gh.url,
-      log,
-      throttle: {
-        // Scales retry-after (seconds) into the wait (ms): 1 → 1 ms here, 1000 ms by default.
-        retryAfterBaseValue: 1,
-        write: immediate,
-        notifications: immediate,
-        onRateLimit: () => false,
-        onSecondaryRateLimit: (retryAfter, options, _octokit, retryCount) => {
-          calls.push({ retryAfter, method: options.method, url: options.url, retryCount });
-          return retryCount < 1;
-        },
-      },
-      retry: { retryAfterBaseValue: 1 },
-    });
     gh.failNext({ method: 'POST', path: /\/comments$/ }, { status: 403, headers: { 'retry-after': '1' } });
-    const started = Date.now();
-    const { status } = await client.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: 'hello' });
-    const elapsed = Date.now() - started;
-    expect(status).toBe(201);
-    expect(calls).toEqual([
-      { retryAfter: 1, method: 'POST', url: '/repos/{owner}/{repo}/issues/{issue_number}/comments', retryCount: 0 },
-    ]);
-    expect(gh.writes().map((w) => w.status)).toEqual([403, 201]);
-    expect(elapsed).toBeLessThan(500);
-
-    // The scripted 403 carried GitHub's secondary-limit body (the plugin matches /secondary rate/ in it).
-    gh.failNext({ method: 'GET', path: /^\/user$/ }, { status: 403, headers: { 'retry-after': '1' } }, 2);
-    const err = await rejection(client.users.getAuthenticated());
+    const err = await rejection(octokit.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: 'x' }));
     expect(err.status).toBe(403);
     expect(err.message).toMatch(/^You have exceeded a secondary rate limit/);
     expect(err.response?.headers['retry-after']).toBe('1');
-    expect(calls.slice(1).map((c) => c.retryCount)).toEqual([0, 1]);
+    expect(gh.repo(FULL).issues.get(1)!.comments).toHaveLength(0);
+  });
+});
+
+describe('secondary limits on content-creating requests (writeLimits)', () => {
+  const SECONDARY = /^You have exceeded a secondary rate limit\. Please wait a few minutes before you try again\./;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const comment = (body: string) => octokit.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body });
+
+  async function restart(options: Parameters<typeof startFakeGitHub>[0]): Promise<void> {
+    await gh.close();
+    gh = await startFakeGitHub(options);
+    gh.repo(FULL);
+    seedIssue(1);
+    octokit = new Octokit({ auth: 'ghp_test', baseUrl: gh.url, log });
+  }
+
+  it('refuses a write less than half the minimum interval after the last one; reads are never limited', async () => {
+    await restart({ writeLimits: { minIntervalMs: 1000, windows: [] } });
+    await comment('first');
+    const err = await rejection(comment('too soon'));
+    expect(err).toBeInstanceOf(RequestError);
+    expect(err.status).toBe(403);
+    expect(err.message).toMatch(SECONDARY);
+    expect(err.response?.data).toMatchObject({
+      documentation_url:
+        'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+      status: '403',
+    });
+    expect(err.response?.headers['retry-after']).toBe('1');
+    expect(err.response?.headers['x-ratelimit-used']).toBe('2'); // a refused write still costs a core point
+    expect(gh.secondaryLimitAnswers).toBe(1);
+    expect(
+      gh
+        .repo(FULL)
+        .issues.get(1)!
+        .comments.map((c) => c.body),
+    ).toEqual(['first']); // nothing changed
+    await octokit.issues.get({ owner: OWNER, repo: REPO, issue_number: 1 });
+
+    // Half the interval after the last accepted write (the refused one does not count) is enough.
+    await sleep(Math.max(0, gh.writes()[0]!.at + 500 - Date.now()));
+    await comment('later');
+    expect(gh.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 201', 'POST 403', 'GET 200', 'POST 201']);
+    expect(gh.secondaryLimitAnswers).toBe(1);
   });
 
-  it('a secondary-limit 429 is retried by plugin-retry even when onSecondaryRateLimit says no', async () => {
-    let asked = 0;
-    const client = new (Octokit.plugin(throttling, retry))({
-      auth: 'ghp_test',
-      baseUrl: gh.url,
-      log,
-      throttle: {
-        retryAfterBaseValue: 1,
-        onRateLimit: () => false,
-        onSecondaryRateLimit: () => {
-          asked++;
-          return false;
-        },
+  it('refuses a write while a trailing window is full; retry-after is the whole seconds until it empties', async () => {
+    await restart({
+      writeLimits: {
+        minIntervalMs: 0,
+        windows: [
+          { max: 2, ms: 1000 },
+          { max: 3, ms: 3000 },
+        ],
       },
-      retry: { retryAfterBaseValue: 1 },
-      request: { retries: 2 },
     });
-    gh.failNext({ path: /^\/user$/ }, { status: 429, headers: { 'retry-after': '1' } }, 2);
-    const { status } = await client.users.getAuthenticated();
-    expect(status).toBe(200);
-    expect(asked).toBe(2);
-    expect(gh.requests.map((r) => r.status)).toEqual([429, 429, 200]);
+    const labels = () => octokit.issues.addLabels({ owner: OWNER, repo: REPO, issue_number: 1, labels: ['bug'] });
+    await comment('one');
+    await comment('two');
+    const short = await rejection(labels());
+    expect([short.status, short.response?.headers['retry-after']]).toEqual([403, '1']);
+    expect(short.message).toMatch(SECONDARY);
+    expect(gh.repo(FULL).issues.get(1)!.labels).toEqual([]);
+    expect(gh.repo(FULL).labels).toEqual([]); // not even the silently created label
+
+    // Once the first write has left the 1 s window, the 3 s window (3 writes) is what is full.
+    await sleep(Math.max(0, gh.writes()[0]!.at + 1000 - Date.now()));
+    await labels();
+    const long = await rejection(comment('four'));
+    expect([long.status, long.response?.headers['retry-after']]).toEqual([403, '2']);
+    expect(gh.secondaryLimitAnswers).toBe(2);
+    expect(
+      gh
+        .repo(FULL)
+        .issues.get(1)!
+        .comments.map((c) => c.body),
+    ).toEqual(['one', 'two']);
+    expect(gh.writes().map((w) => w.status)).toEqual([201, 201, 403, 200, 403]);
+  });
+
+  it('the primary limit still applies, and answers first', async () => {
+    await restart({ rateLimit: 2, writeLimits: { minIntervalMs: 60_000, windows: [{ max: 1, ms: 60_000 }] } });
+    await comment('one');
+    // retry-after is the longer wait: the window's 60 s, not the 30 s of half the interval.
+    const secondary = await rejection(comment('two'));
+    expect([secondary.status, secondary.response?.headers['retry-after']]).toEqual([403, '60']);
+    const primary = await rejection(comment('three'));
+    expect(primary.status).toBe(403);
+    expect(primary.message).toMatch(/^API rate limit exceeded/);
+    expect(primary.response?.headers['x-ratelimit-remaining']).toBe('0');
+    expect(primary.response?.headers['retry-after']).toBeUndefined();
+    expect(gh.secondaryLimitAnswers).toBe(1);
   });
 });

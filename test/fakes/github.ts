@@ -11,6 +11,12 @@
  *   x-github-request-id. Every authenticated request (reads, writes, scripted failures) uses one
  *   point of `core`, except `GET /rate_limit`. At 0 remaining → 403 "API rate limit exceeded…" until
  *   the reset (an hour after the first counted request).
+ * - With `writeLimits` (the numbers of hls's `github.pacing`), GitHub's secondary limits on
+ *   content-creating requests (POST, PATCH, PUT, DELETE) of the token: a write that arrives less than
+ *   `minIntervalMs / 2` after the previous accepted one (GitHub's 1 s is guidance; the half tolerates
+ *   jitter), or while a trailing window already holds `max` accepted writes, is answered 403 with the
+ *   secondary-rate-limit body and `retry-after` (whole seconds until it would be accepted, at least 1),
+ *   changes nothing but the core count, and is counted in `secondaryLimitAnswers`.
  * - Error bodies: `{message, [errors], documentation_url, status: "<code>"}`.
  * - `POST …/issues/{n}/labels` and `PUT` create unknown labels in the repo (color ededed, null
  *   description), as GitHub does. Label names match case-insensitively.
@@ -47,6 +53,16 @@ export interface FakeGitHubOptions {
   latencyMs?: number;
   /** The core rate limit per hour; default 5000 (lower it to test exhaustion). */
   rateLimit?: number;
+  /** Enforces secondary limits on content-creating requests (see above); default none. */
+  writeLimits?: WriteLimits;
+}
+
+/** The same numbers as hls's `github.pacing`, in ms. */
+export interface WriteLimits {
+  /** A write arriving less than half of this after the previous accepted write is refused. */
+  minIntervalMs: number;
+  /** A write is refused while the trailing `ms` already hold `max` accepted writes. */
+  windows: { max: number; ms: number }[];
 }
 
 export interface FakeLabel {
@@ -208,6 +224,8 @@ export interface FakeGitHub {
   org(name: string): FakeOrg;
   /** POST/PATCH/PUT/DELETE only. */
   writes(): RecordedRequest[];
+  /** Writes refused by `writeLimits` so far (scripted failures not included). */
+  readonly secondaryLimitAnswers: number;
   /** The next `times` (default 1) matching requests get `reply` instead of being served. */
   failNext(match: FailMatch, reply: FailReply, times?: number): void;
   close(): Promise<void>;
@@ -281,6 +299,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const repos = new Map<string, RepoState>();
   const orgs = new Map<string, { login: string; id: number; data: FakeOrg }>();
   const scripted: Scripted[] = [];
+  /** Arrival times of the writes `writeLimits` accepted, ascending. */
+  const acceptedWrites: number[] = [];
+  let secondaryLimitAnswers = 0;
   const logLinks = new Map<string, { repo: RepoState; jobId: number }>();
   const labelIds = new WeakMap<FakeLabel, number>();
   const issueMeta = new WeakMap<FakeIssue, { id: number; created_at: string; updated_at: string }>();
@@ -342,6 +363,19 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
 
   function exhausted(bucket: Bucket): boolean {
     return bucket.reset !== 0 && epoch() < bucket.reset && bucket.used >= bucket.limit;
+  }
+
+  /** ms until `limits` accept a write arriving at `now`; 0: accepted. */
+  function writeWait(limits: WriteLimits, now: number): number {
+    let earliest = now;
+    const last = acceptedWrites.at(-1);
+    if (last !== undefined) earliest = Math.max(earliest, last + limits.minIntervalMs / 2);
+    for (const { max, ms } of limits.windows) {
+      const inWindow = acceptedWrites.filter((at) => at > now - ms);
+      // The oldest write that must leave the window before one more fits in it.
+      if (inWindow.length >= max) earliest = Math.max(earliest, inWindow[inWindow.length - max]! + ms);
+    }
+    return earliest - now;
   }
 
   function userJson(name: string): Record<string, unknown> {
@@ -1259,6 +1293,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         base,
       );
     }
+    if (options.writeLimits && WRITE_METHODS.has(method)) {
+      const waitMs = writeWait(options.writeLimits, record.at);
+      if (waitMs > 0) {
+        secondaryLimitAnswers++;
+        take(core);
+        const base = apiHeaders(core);
+        const headers = { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) };
+        const body = defaultScriptedBody({ status: 403 }, { ...base, ...headers });
+        return send(res, record, { status: 403, body, headers }, base);
+      }
+      acceptedWrites.push(record.at);
+    }
     take(core);
     const base = apiHeaders(core);
     if (badJson) return send(res, record, error(400, 'Problems parsing JSON'), base);
@@ -1289,6 +1335,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     repo,
     org,
     writes: () => requests.filter((r) => WRITE_METHODS.has(r.method)),
+    get secondaryLimitAnswers() {
+      return secondaryLimitAnswers;
+    },
     failNext(match, reply, times = 1) {
       scripted.push({ match, reply, left: times });
     },

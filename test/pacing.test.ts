@@ -1,0 +1,161 @@
+/**
+ * The proof that every `hls worker` process together paces GitHub's content-creating requests (POST,
+ * PATCH, PUT, DELETE) of one token through SQLite: the fake GitHub enforces the limits of `github.pacing`
+ * the way GitHub enforces its secondary limits, with the same numbers as the workers' config (GitHub's
+ * defaults scaled down in time, so that a burst fills the windows in seconds). Four workers working off
+ * a burst must never be refused, and must still use most of the allowance. A secondary-limit answer
+ * one worker gets pauses them all.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { finished, query, startHls, waitFor, type RunResult } from './helpers/hls.js';
+import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';
+
+const WORKERS = 4;
+/**
+ * github.pacing: at least 200 ms apart, at most 12 per 3 s and 30 per 12 s (GitHub: 1 s, 80/min, 500/h).
+ * The fake's tolerance of half the interval, 100 ms, covers the delay between a process taking its slot
+ * and its request arriving, on a loaded machine (up to ~30 ms seen with 2 cores).
+ */
+const PACING = {
+  enabled: true,
+  min_interval_seconds: 0.2,
+  windows: [
+    { max: 12, seconds: 3 },
+    { max: 30, seconds: 12 },
+  ],
+};
+/** The fake GitHub enforces the same numbers. */
+const WRITE_LIMITS = {
+  minIntervalMs: PACING.min_interval_seconds * 1000,
+  windows: PACING.windows.map(({ max, seconds }) => ({ max, ms: seconds * 1000 })),
+};
+/** The pause of GitHub requests with the stage's token, in api_pauses. */
+const SCOPE = `github:${createHash('sha256').update('ghp_test').digest('hex')}`;
+/** A request sent just before a pause was recorded may still be on its way. */
+const IN_FLIGHT_MS = 250;
+
+let s: Stage | undefined;
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  // A failed test may leave workers behind: stop only the ones this file started.
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await s?.close();
+  s = undefined;
+});
+
+async function pacedStage(): Promise<Stage> {
+  return stage({ github: { writeLimits: WRITE_LIMITS }, config: { github: { pacing: PACING } } });
+}
+
+/** Issues 1..n, created in the fake and queued as `issues.opened` deliveries. */
+async function queueIssues(st: Stage, n: number): Promise<number[]> {
+  return Promise.all(Array.from({ length: n }, (_, i) => queueIssueEvent(st, i + 1)));
+}
+
+/** Runs WORKERS long-running workers until no event is left to do, then stops them (SIGTERM). */
+async function work(st: Stage, during: () => Promise<void> = async () => {}): Promise<RunResult[]> {
+  const done = Array.from({ length: WORKERS }, (_, i) => {
+    const child = startHls(['worker', '--id', `pacer-${i + 1}`, '--concurrency', '2'], { env: st.env });
+    children.push(child);
+    return finished(child);
+  });
+  await during();
+  await waitFor(
+    () =>
+      query<{ n: number }>(
+        st.db,
+        "SELECT count(*) AS n FROM webhook_events WHERE status NOT IN ('completed', 'skipped', 'failed')",
+      )[0]!.n === 0,
+    60_000,
+    'every event to be done',
+  );
+  for (const child of children) child.kill('SIGTERM');
+  return Promise.all(done);
+}
+
+const statuses = (db: string) =>
+  query<{ status: string; n: number }>(db, 'SELECT status, count(*) AS n FROM webhook_events GROUP BY status');
+
+/** Issues of REPO that do not have exactly one comment, with their count. */
+function notOneComment(st: Stage): string[] {
+  return [...st.github.repo(REPO).issues.values()]
+    .filter((issue) => issue.comments.length !== 1)
+    .map((issue) => `#${issue.number}: ${issue.comments.length} comments`);
+}
+
+/** The most of `times` (ascending) within any trailing `ms` that ends at one of them. */
+function busiest(times: number[], ms: number): number {
+  return Math.max(0, ...times.map((t) => times.filter((at) => at > t - ms && at <= t).length));
+}
+
+describe('GitHub write pacing shared by every worker process', () => {
+  it('4 workers and a burst of events: no secondary-limit answer, pacing close to the allowance', async () => {
+    const events = 20; // 40 writes (a comment and the labels each): more than the longer window allows
+    s = await pacedStage();
+    await queueIssues(s, events);
+
+    const results = await work(s);
+
+    for (const result of results) expect(result.code, result.stderr.slice(-2000)).toBe(0);
+    expect(statuses(s.db)).toEqual([{ status: 'completed', n: events }]);
+    expect(notOneComment(s)).toEqual([]);
+    const writes = s.github.writes();
+    const timeline = writes.map((w) => `${w.status}@${w.at - writes[0]!.at}`).join(' ');
+    expect(s.github.secondaryLimitAnswers, timeline).toBe(0);
+    expect(writes.filter((w) => w.status >= 300)).toEqual([]);
+    expect(writes).toHaveLength(2 * events);
+
+    const times = writes.map((w) => w.at);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(WRITE_LIMITS.minIntervalMs / 2);
+    const figures = WRITE_LIMITS.windows.map(({ max, ms }) => ({ max, ms, busiest: busiest(times, ms) }));
+    for (const { max, ms, busiest: most } of figures) {
+      expect(most, `writes in the busiest ${ms} ms`).toBeLessThanOrEqual(max);
+      expect(most, `writes in the busiest ${ms} ms`).toBeGreaterThanOrEqual(0.7 * max);
+    }
+    console.log(
+      `pacing: workers=${WORKERS} events=${events} writes=${writes.length} ` +
+        figures.map((f) => `busiest_${f.ms}ms=${f.busiest}/${f.max}`).join(' ') +
+        ` min_gap_ms=${Math.min(...gaps)} seconds=${((times.at(-1)! - times[0]!) / 1000).toFixed(1)}`,
+    );
+  });
+
+  it('a secondary-limit answer to one worker pauses every worker until retry-after, then the write is retried', async () => {
+    const events = 8;
+    s = await pacedStage();
+    s.github.failNext(
+      { method: 'POST', path: /\/issues\/3\/comments$/ },
+      { status: 403, headers: { 'retry-after': '2' } },
+    );
+    const ids = await queueIssues(s, events);
+
+    let pause: { until_at: number; started_at: number } | undefined;
+    const results = await work(s, async () => {
+      pause = await waitFor(
+        () =>
+          query<{ until_at: number; started_at: number }>(s!.db, 'SELECT * FROM api_pauses WHERE scope = ?', SCOPE)[0],
+        30_000,
+        `a pause of ${SCOPE}`,
+      );
+    });
+
+    for (const result of results) expect(result.code, result.stderr.slice(-2000)).toBe(0);
+    expect(statuses(s.db)).toEqual([{ status: 'completed', n: events }]);
+    expect(notOneComment(s)).toEqual([]);
+    expect(query(s.db, 'SELECT status, attempts FROM webhook_events WHERE id = ?', ids[2])).toEqual([
+      { status: 'completed', attempts: 1 },
+    ]);
+    const posts = s.github.writes().filter((w) => w.path === `/repos/${REPO}/issues/3/comments`);
+    expect(posts.map((w) => w.status)).toEqual([403, 201]);
+    expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(2000);
+
+    // The pause lasted retry-after, and no process sent anything to GitHub while it lasted.
+    expect(pause!.until_at - pause!.started_at).toBeGreaterThanOrEqual(2000);
+    const during = s.github.requests.filter((r) => r.at > pause!.started_at + IN_FLIGHT_MS && r.at < pause!.until_at);
+    expect(during.map((r) => `${r.method} ${r.path} at ${r.at}`)).toEqual([]);
+    expect(s.github.secondaryLimitAnswers).toBe(0);
+  });
+});
