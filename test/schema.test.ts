@@ -54,6 +54,6 @@ describe('schema migrations', () => {
     conn.close();
     const result = await runHls(['stats', '--db', db]);
     expect(result.code).toBe(78);
-    expect(result.stderr).toBe('error: database schema version 99 is newer than this hls supports (3): upgrade hls\n');
+    expect(result.stderr).toBe('error: database schema version 99 is newer than this hls supports (4): upgrade hls\n');
   });
 });
