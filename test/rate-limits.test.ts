@@ -113,6 +113,38 @@ describe('rate-limit state shared through the database', () => {
   });
 });
 
+describe('GitHub rate-limit waits longer than max_wait_seconds', () => {
+  it('a secondary-limit answer asking for more puts the event back without counting an attempt', async () => {
+    s = await stage({ config: { github: { pacing: { max_wait_seconds: 2 } } } });
+    s.github.failNext(
+      { method: 'POST', path: /\/issues\/30\/comments$/ },
+      { status: 403, headers: { 'retry-after': '30' } },
+    );
+    const id = await queueIssueEvent(s, 30);
+    const started = Date.now();
+
+    expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
+
+    const row = eventRow(s.db, id);
+    expect(row).toMatchObject({ status: 'pending', attempts: 0, error_class: null });
+    const reason = 'GitHub secondary rate limit on POST /repos/{owner}/{repo}/issues/{id}/comments';
+    expect(row.wait_reason).toBe(reason);
+    expect(row.scheduled_at).toBeGreaterThanOrEqual(started + 30_000);
+    expect(row.scheduled_at).toBeLessThan(Date.now() + 31_000);
+    // One comment POST, answered 403: nothing was sent again, and the labels waited too.
+    const writes = s.github.writes();
+    expect(writes.map((w) => `${w.method} ${w.path} ${w.status}`)).toEqual([
+      expect.stringMatching(/^POST \/repos\/octo-org\/widgets\/issues\/30\/(comments|labels) /),
+      ...(writes.length === 2 ? [expect.stringMatching(/ 403$/)] : []),
+    ]);
+    expect(writes.filter((w) => w.path.endsWith('/comments'))).toHaveLength(1);
+    expect(pauses(s.db)).toEqual([expect.objectContaining({ scope: `github:${GITHUB_KEY}`, reason, hits: 1 })]);
+    // The analysis is kept: when the event comes back it resumes at the GitHub step, without a new call.
+    expect(s.anthropic.messageCalls()).toHaveLength(1);
+    expect(query(s.db, 'SELECT count(*) AS n FROM claude_analyses WHERE webhook_id = ?', id)).toEqual([{ n: 1 }]);
+  });
+});
+
 describe('Anthropic pauses shared by every worker process', () => {
   it('a 429 with retry-after holds the model calls of all processes; work without a model call goes on', async () => {
     s = await stage();
@@ -175,7 +207,11 @@ describe('Anthropic pauses shared by every worker process', () => {
     expect(check.code).toBe(2);
     expect(check.stdout).toMatch(/^HLS CRITICAL - Anthropic spend limit reached; model calls stopped until \S+/);
 
-    await new Promise((resolve) => setTimeout(resolve, pause!.until_at - Date.now() + 50));
+    // The events come back spread over a tenth of the pause after it ends.
+    const due = Math.max(...ids.map((id) => eventRow(s!.db, id).scheduled_at));
+    expect(due).toBeGreaterThanOrEqual(pause!.until_at);
+    expect(due).toBeLessThanOrEqual(pause!.until_at + 200);
+    await new Promise((resolve) => setTimeout(resolve, due - Date.now() + 50));
     expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
     for (const id of ids) expect(eventRow(s.db, id)).toMatchObject({ status: 'completed', attempts: 1 });
     expect(s.anthropic.messageCalls()).toHaveLength(4);

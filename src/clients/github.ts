@@ -3,10 +3,20 @@ import { Octokit } from '@octokit/rest';
 import { createHash } from 'node:crypto';
 import type { LoadedConfig } from '../config/load.js';
 import { GitHubGate } from '../limits/github-gate.js';
+import { RateLimitWait } from '../limits/wait.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/open.js';
 
-const HlsOctokit = Octokit.plugin(retry);
+/**
+ * Installs the rate-limit gate given as the `gate` option. As a plugin applied before plugin-retry, its
+ * hook sits inside the retry one, so every request plugin-retry re-sends goes through the gate too.
+ */
+function rateLimitGate(octokit: Pick<Octokit, 'hook'>, options: object): void {
+  const gate = (options as { gate?: GitHubGate }).gate;
+  if (gate) octokit.hook.wrap('request', gate.wrap);
+}
+
+const HlsOctokit = Octokit.plugin(rateLimitGate, retry);
 export type GitHub = InstanceType<typeof HlsOctokit>;
 
 export function githubToken(config: LoadedConfig, env: NodeJS.ProcessEnv): string | undefined {
@@ -30,17 +40,14 @@ export function createGitHub(
   env: NodeJS.ProcessEnv,
   db?: Db,
 ): GitHub {
-  const gate = db ? new GitHubGate(db, tokenSha256(token), config.github.pacing, log) : undefined;
-  const octokit = new HlsOctokit({
+  return new HlsOctokit({
     auth: token,
     baseUrl: (config.github.api_url ?? (env.GITHUB_API_URL || 'https://api.github.com')).replace(/\/$/, ''),
     userAgent: 'hls',
     log: { debug: () => {}, info: () => {}, warn: (message: string) => log.warn(message), error: () => {} },
     retry: { retries: 2, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
-    ...(gate ? { request: { fetch: gate.fetch } } : {}),
+    gate: db ? new GitHubGate(db, tokenSha256(token), config.github.pacing, log) : undefined,
   });
-  if (gate) octokit.hook.before('request', (options) => gate.checkWait(options.method));
-  return octokit;
 }
 
 /**
@@ -48,6 +55,9 @@ export function createGitHub(
  * 401/403/404 `accessHint` (never the token: Octokit redacts it from the request it keeps).
  */
 export function describeGitHubError(error: unknown, accessHint: string): string {
+  if (error instanceof RateLimitWait) {
+    return `${error.message}: not sent; try again after ${new Date(error.deferUntil).toISOString()}`;
+  }
   const e = error as {
     status?: number;
     message?: string;

@@ -23,7 +23,7 @@ export async function runRecover(flags: RecoverFlags, env: NodeJS.ProcessEnv = p
   const scopes = scopesToRead(flags, config);
   const token = githubToken(config, env);
   if (!token) throw new CliError('recover needs a GitHub token (github.token or GITHUB_TOKEN)', EXIT.CONFIG);
-  // Only read: a missing file is a wrong --db, and creating it here could leave it unreadable to the relay.
+  // Must exist: a missing file is a wrong --db, and creating it here could leave it unreadable to the relay.
   const db = openForCommand(dbPath, true);
   // Redeliveries are content-creating requests: paced together with the workers' writes. A dry run only
   // reads, and leaves the database untouched (no rate-limit readings either).

@@ -105,7 +105,7 @@ export const configSchema = z.strictObject({
       prices: z.record(z.string(), modelPrices).default({}),
       events: z.partialRecord(eventName, eventModel).default({}),
       timeout_seconds: z.number().positive().default(120),
-      /** After a spend-limit answer, model calls stop; one is tried again after this long. */
+      /** After a spend-limit answer, model calls stop this long; then the waiting events try again. */
       spend_limit_recheck_seconds: z.number().positive().default(3600),
     })
     .prefault({}),

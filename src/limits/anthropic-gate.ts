@@ -3,7 +3,12 @@ import { observe } from '../store/metrics.js';
 import type { Db } from '../store/open.js';
 import { activePause, pauseScope, recordRateLimits } from '../store/rate-limits.js';
 import { anthropicReadings, retryAfterMs } from './readings.js';
-import { pause } from './wait.js';
+import { pause, RateLimitWait } from './wait.js';
+
+/** A pause this short is slept through inside the request; a longer one hands the event back. */
+export const SHORT_PAUSE_MS = 5000;
+/** A retry-after longer than this is taken as this. */
+const MAX_PAUSE_MS = 3_600_000;
 
 export const spendScope = (keySha256: string): string => `anthropic-spend:${keySha256}`;
 export const modelScope = (keySha256: string): string => `anthropic:${keySha256}`;
@@ -30,7 +35,8 @@ export async function markSpendLimit(response: Response): Promise<{ response: Re
 
 /**
  * The Anthropic API as every hls process sees it together: a 429/529 with retry-after pauses the model
- * calls of all processes until then; a spend-limit 429 stops them for `spendRecheckMs`; rate-limit
+ * calls of all processes until then (a request that meets a pause longer than SHORT_PAUSE_MS throws
+ * RateLimitWait instead of sleeping); a spend-limit 429 stops them for `spendRecheckMs`; rate-limit
  * headers and durations are recorded.
  */
 export class AnthropicGate {
@@ -43,7 +49,11 @@ export class AnthropicGate {
 
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const paused = activePause(this.db, modelScope(this.keySha256), Date.now());
-    if (paused) await pause(paused.until_at - Date.now(), init?.signal);
+    if (paused) {
+      const wait = paused.until_at - Date.now();
+      if (wait > SHORT_PAUSE_MS) throw new RateLimitWait(paused.until_at, paused.reason);
+      await pause(wait, init?.signal);
+    }
     const route = `${(init?.method ?? 'GET').toUpperCase()} ${new URL(input instanceof Request ? input.url : input).pathname}`;
     const started = performance.now();
     let response: Response;
@@ -77,8 +87,9 @@ export class AnthropicGate {
 
   private pauseFor(response: Response, reason: string): void {
     const now = Date.now();
-    const wait = retryAfterMs(response.headers, now);
-    if (wait === undefined) return;
+    const asked = retryAfterMs(response.headers, now);
+    if (asked === undefined) return;
+    const wait = Math.min(asked, MAX_PAUSE_MS);
     this.log.warn('Anthropic asks to wait: model calls pause in every hls process', { reason, wait_s: wait / 1000 });
     this.safely(() => pauseScope(this.db, modelScope(this.keySha256), now + wait, `Anthropic ${reason}`, now));
   }

@@ -8,7 +8,6 @@ import {
   pauseScope,
   recordRateLimits,
   takeWriteSlot,
-  writeWaitNow,
   type WritePacing,
 } from '../store/rate-limits.js';
 import { githubReading, retryAfterMs } from './readings.js';
@@ -23,6 +22,8 @@ const LIMIT_RETRIES = 2;
 const SECONDARY_FALLBACK_MS = 60_000;
 /** x-ratelimit-reset has a resolution of one second. */
 const RESET_MARGIN_MS = 1000;
+/** GitHub's limits reset within the hour: a longer wait asked for is taken as an hour. */
+const MAX_PAUSE_MS = 3_600_000;
 
 type PacingConfig = LoadedConfig['github']['pacing'];
 
@@ -38,11 +39,25 @@ interface Blocked {
   reason: string;
 }
 
+/** What Octokit hands a request hook: the route (often still a template) and per-request options. */
+interface RequestOptions {
+  method: string;
+  url: string;
+  request?: { signal?: AbortSignal | null };
+}
+interface OctokitAnswer {
+  status: number;
+  headers: Record<string, string | number | undefined>;
+  data?: unknown;
+}
+
 /**
  * Keeps every hls process that uses one token inside GitHub's limits, through the SQLite file they
  * share: content-creating requests are paced together, a rate-limit answer pauses them all, and
  * requests wait for the reset when the remaining quota falls under the reserve. Every answer's
- * x-ratelimit-* headers and the request's duration are recorded.
+ * x-ratelimit-* headers and the request's duration are recorded. It wraps each HTTP request inside
+ * plugin-retry, so re-sent requests are paced too. A wait longer than max_wait_seconds throws
+ * RateLimitWait, before anything is sent: the worker hands the event back without counting an attempt.
  */
 export class GitHubGate {
   private readonly scope: string;
@@ -60,40 +75,30 @@ export class GitHubGate {
     this.maxWaitMs = config.max_wait_seconds * 1000;
   }
 
-  /** Before Octokit sends anything: a wait longer than max_wait_seconds hands the event back instead. */
-  checkWait(method: string): void {
-    const now = Date.now();
-    const blocked = this.blocked(now);
-    if (isWrite(method) && this.config.enabled) {
-      const pacingMs = writeWaitNow(this.db, this.keySha256, this.pacing, now);
-      if (pacingMs > blocked.ms) Object.assign(blocked, { ms: pacingMs, reason: 'GitHub content-write pacing' });
-    }
-    if (blocked.ms > this.maxWaitMs) throw new RateLimitWait(now + blocked.ms, blocked.reason);
-  }
-
-  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const method = (init?.method ?? 'GET').toUpperCase();
-    const route = `${method} ${routeTemplate(new URL(input instanceof Request ? input.url : input).pathname)}`;
+  readonly wrap = async <O extends RequestOptions, A extends OctokitAnswer>(
+    send: (options: O) => A | Promise<A>,
+    options: O,
+  ): Promise<A> => {
+    const method = options.method.toUpperCase();
+    const route = `${method} ${routeTemplate(options.url)}`;
     for (let answered = 0; ; answered++) {
-      await this.turn(method, init?.signal);
+      await this.turn(method, options.request?.signal);
       const started = performance.now();
-      let response: Response;
       try {
-        response = await fetch(input, init);
+        const answer = await send(options);
+        this.record(route, String(answer.status), started, answer.headers);
+        return answer;
       } catch (error) {
-        this.record(route, 'error', started, undefined);
-        throw error;
+        const answer = (error as { response?: OctokitAnswer }).response;
+        this.record(route, answer ? String(answer.status) : 'error', started, answer?.headers);
+        const limit = answer && limitAnswer(answer, Date.now());
+        if (!limit) throw error;
+        const until = Date.now() + limit.ms;
+        const reason = `GitHub ${limit.reason} on ${route}`;
+        this.log.warn('GitHub rate limit: every hls process pauses', { reason, wait_s: Math.round(limit.ms / 1000) });
+        this.safely(() => pauseScope(this.db, this.scope, until, reason, Date.now()));
+        if (answered >= LIMIT_RETRIES) throw new RateLimitWait(until, reason);
       }
-      this.record(route, String(response.status), started, response.headers);
-      const limit = await limitAnswer(response, Date.now());
-      if (!limit) return response;
-      this.log.warn('GitHub rate limit: every hls process pauses', {
-        route,
-        kind: limit.reason,
-        wait_s: Math.round(limit.ms / 1000),
-      });
-      this.safely(() => pauseScope(this.db, this.scope, Date.now() + limit.ms, limit.reason, Date.now()));
-      if (answered >= LIMIT_RETRIES || limit.ms > this.maxWaitMs) return response;
     }
   };
 
@@ -102,15 +107,15 @@ export class GitHubGate {
     for (;;) {
       const now = Date.now();
       const blocked = this.blocked(now);
-      if (blocked.ms > 0) {
-        await pause(blocked.ms, signal);
-        continue;
+      if (blocked.ms <= 0 && isWrite(method) && this.config.enabled) {
+        const wait = takeWriteSlot(this.db, this.keySha256, this.pacing);
+        if (wait === 0) return;
+        // The jitter spreads processes that wait for the same slot.
+        Object.assign(blocked, { ms: wait + Math.random() * 5, reason: 'GitHub content-write pacing' });
       }
-      if (!isWrite(method) || !this.config.enabled) return;
-      const wait = takeWriteSlot(this.db, this.keySha256, this.pacing);
-      if (wait === 0) return;
-      // The jitter spreads processes that wait for the same slot.
-      await pause(wait + Math.random() * 5, signal);
+      if (blocked.ms <= 0) return;
+      if (blocked.ms > this.maxWaitMs) throw new RateLimitWait(now + blocked.ms, blocked.reason);
+      await pause(blocked.ms, signal);
     }
   }
 
@@ -119,7 +124,7 @@ export class GitHubGate {
     const blocked: Blocked = paused ? { ms: paused.until_at - now, reason: paused.reason } : { ms: 0, reason: '' };
     const core = latestRateLimit(this.db, 'github', this.keySha256, 'core');
     if (core?.remaining != null && core.reset_at != null && core.remaining < this.config.reserve) {
-      const untilReset = core.reset_at + RESET_MARGIN_MS - now;
+      const untilReset = Math.min(core.reset_at + RESET_MARGIN_MS - now, MAX_PAUSE_MS);
       if (untilReset > blocked.ms) {
         Object.assign(blocked, {
           ms: untilReset,
@@ -131,11 +136,11 @@ export class GitHubGate {
   }
 
   /** The request was sent: failing to record it must not fail it (a retry could post twice). */
-  private record(route: string, status: string, started: number, headers: Headers | undefined): void {
+  private record(route: string, status: string, started: number, headers: OctokitAnswer['headers'] | undefined): void {
     this.safely(() =>
       this.db.transaction(() => {
         observe(this.db, 'github_request_duration_seconds', { route, status }, (performance.now() - started) / 1000);
-        const reading = headers && githubReading(headers);
+        const reading = headers && githubReading(asHeaders(headers));
         if (reading) recordRateLimits(this.db, 'github', this.keySha256, [reading], Date.now());
       })(),
     );
@@ -151,22 +156,28 @@ export class GitHubGate {
 }
 
 function isWrite(method: string): boolean {
-  return !['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase());
+  return !['GET', 'HEAD', 'OPTIONS'].includes(method);
 }
 
-/** A primary (remaining 0) or secondary rate-limit answer, and how long GitHub asks to wait. */
-async function limitAnswer(response: Response, now: number): Promise<Blocked | undefined> {
-  if (response.status !== 403 && response.status !== 429) return undefined;
-  const headers = response.headers;
+function asHeaders(headers: OctokitAnswer['headers']): Headers {
+  const result = new Headers();
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) result.set(name, String(value));
+  return result;
+}
+
+/** A primary (remaining 0) or secondary rate-limit answer, and how long GitHub asks to wait (at most an hour). */
+function limitAnswer(answer: OctokitAnswer, now: number): Blocked | undefined {
+  if (answer.status !== 403 && answer.status !== 429) return undefined;
+  const headers = asHeaders(answer.headers);
+  const capped = (ms: number, reason: string): Blocked => ({ ms: Math.min(Math.max(ms, 1000), MAX_PAUSE_MS), reason });
   const retryAfter = retryAfterMs(headers, now);
-  if (retryAfter !== undefined) return { ms: Math.max(retryAfter, 1000), reason: 'secondary rate limit' };
+  if (retryAfter !== undefined) return capped(retryAfter, 'secondary rate limit');
   if (headers.get('x-ratelimit-remaining') === '0') {
     const reset = Number(headers.get('x-ratelimit-reset')) * 1000;
-    return { ms: Math.max(reset + RESET_MARGIN_MS - now, 1000), reason: 'primary rate limit exhausted' };
+    return capped(reset + RESET_MARGIN_MS - now, 'primary rate limit exhausted');
   }
-  const text = await response
-    .clone()
-    .text()
-    .catch(() => '');
-  return /secondary rate limit/i.test(text) ? { ms: SECONDARY_FALLBACK_MS, reason: 'secondary rate limit' } : undefined;
+  const message = (answer.data as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && /secondary rate limit/i.test(message)
+    ? capped(SECONDARY_FALLBACK_MS, 'secondary rate limit')
+    : undefined;
 }

@@ -1,8 +1,11 @@
 /**
- * The route template of a GitHub API path, so that metrics have one series per kind of request:
- * "/repos/octo/widgets/issues/12/labels/bug" → "/repos/{owner}/{repo}/issues/{id}/labels/{name}".
+ * The route template of a GitHub API request, so that metrics have one series per kind of request
+ * whether Octokit gives the template or a concrete URL (pagination):
+ * "/repos/octo/widgets/issues/12/labels/bug" and "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
+ * → "/repos/{owner}/{repo}/issues/{id}/labels/{name}".
  */
-export function routeTemplate(pathname: string): string {
+export function routeTemplate(url: string): string {
+  const pathname = url.startsWith('/') ? url.replace(/[?#].*$/, '') : new URL(url).pathname;
   const segments = pathname.split('/').filter(Boolean);
   const route: string[] = [];
   for (let i = 0; i < segments.length; i++) {
@@ -14,7 +17,7 @@ export function routeTemplate(pathname: string): string {
       route.push(previous === 'orgs' ? '{org}' : '{username}');
     } else if (previous === 'labels') {
       route.push('{name}');
-    } else if (/^\d+$/.test(segments[i]!) || /^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(segments[i]!)) {
+    } else if (/^(\d+|\{\w+\}|[0-9a-f]{8}-[0-9a-f-]{27})$/i.test(segments[i]!)) {
       route.push('{id}');
     } else {
       route.push(segments[i]!);

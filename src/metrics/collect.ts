@@ -33,6 +33,7 @@ export interface MetricsSnapshot {
   ledger: LedgerRow[];
   budgets: (BudgetScope & { committedUsd: number })[];
   histograms: Record<HistogramName, HistogramSeries[]>;
+  /** The newest reading of each limit whose window has not reset yet (a rotated token's drop out). */
   rateLimits: RateLimitRow[];
   pauses: Pause[];
   /** Workers running, or stopped within the last day (as `hls stats` lists them). */
@@ -65,7 +66,7 @@ export function collectMetrics(db: Db, now: number, budgets: BudgetScope[]): Met
         .all() as LedgerRow[],
       budgets: budgets.map((b) => ({ ...b, committedUsd: committedUsd(db, day, b.repository) })),
       histograms,
-      rateLimits: latestRateLimits(db),
+      rateLimits: latestRateLimits(db).filter((r) => r.reset_at === null || r.reset_at > now),
       pauses: activePauses(db, now),
       workers: listWorkers(db, now, 86_400_000),
     };

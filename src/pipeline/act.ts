@@ -23,6 +23,8 @@ interface ActArgs {
   triage: Triage;
   dryRun: boolean;
   botLogin: string | undefined;
+  /** Aborts a write still waiting for its pacing slot when the worker loses the event's lease. */
+  signal: AbortSignal;
 }
 
 /** Posts or updates the thread's one comment and applies the labels the policy allows. */
@@ -60,11 +62,25 @@ async function upsertComment(args: ActArgs, github: GitHub): Promise<ActionRecor
   const existing = await findStickyComment(args, github, owner, repo);
   if (existing) {
     if (existing.body === body) return { action: 'unchanged', id: existing.id, url: existing.html_url };
-    const { data } = await github.issues.updateComment({ owner, repo, comment_id: existing.id, body });
+    const { data } = await github.issues.updateComment({
+      owner,
+      repo,
+      comment_id: existing.id,
+      body,
+      request: { signal: args.signal },
+    });
     storeStickyComment(args.db, args.threadKey, { comment_id: data.id, html_url: data.html_url }, Date.now());
     return { action: 'updated', id: data.id, url: data.html_url };
   }
-  const { data } = await github.issues.createComment({ owner, repo, issue_number: args.subject.number, body });
+  // Not re-sent after a server error: the comment may exist all the same. The event's next attempt
+  // finds it by its marker and updates it instead of posting a second one.
+  const { data } = await github.issues.createComment({
+    owner,
+    repo,
+    issue_number: args.subject.number,
+    body,
+    request: { retries: 0, signal: args.signal },
+  });
   storeStickyComment(args.db, args.threadKey, { comment_id: data.id, html_url: data.html_url }, Date.now());
   return { action: 'created', id: data.id, url: data.html_url };
 }
@@ -132,7 +148,13 @@ async function planLabels(args: ActArgs, plannedOnly: string | null): Promise<Ac
   if (toAdd.length === 0) return { action: 'unchanged', added: [], ignored };
   if (plannedOnly) return { action: 'planned', added: toAdd, ignored };
   const [owner, repo] = args.repo.name.split('/') as [string, string];
-  await args.github!.issues.addLabels({ owner, repo, issue_number: args.subject.number, labels: toAdd });
+  await args.github!.issues.addLabels({
+    owner,
+    repo,
+    issue_number: args.subject.number,
+    labels: toAdd,
+    request: { signal: args.signal },
+  });
   return { action: 'added', added: toAdd, ignored };
 }
 

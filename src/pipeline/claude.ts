@@ -1,10 +1,11 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { LoadedConfig } from '../config/load.js';
-import { modelScope, spendScope } from '../limits/anthropic-gate.js';
+import { modelScope, SHORT_PAUSE_MS, spendScope } from '../limits/anthropic-gate.js';
+import { RateLimitWait } from '../limits/wait.js';
 import { recordAnalysis, type AnalysisOutcome } from '../store/analyses.js';
 import { releaseReservation, reserveBudget, settleReservation, type Reservation } from '../store/budget.js';
 import type { Db } from '../store/open.js';
-import { activePause } from '../store/rate-limits.js';
+import { activePause, type Pause } from '../store/rate-limits.js';
 import type { EventRow } from '../store/types.js';
 import { parseTriage, TRIAGE_JSON_SCHEMA, type Triage } from './analysis.js';
 import { costUsd, maxCostUsd, pricesFor } from './cost.js';
@@ -36,17 +37,25 @@ export class UnusableAnswerError extends Error {
   readonly retryable = false;
 }
 
-/** Shorter pauses are slept through by the client; longer ones put the event back in the queue. */
-const SHORT_PAUSE_MS = 5000;
-
 /** A spend-limit stop, or a rate-limit pause of the model calls of every process longer than `atLeastMs`. */
 function modelPause(db: Db, keySha256: string, atLeastMs: number): { until: number; reason: string } | undefined {
   const now = Date.now();
   const spend = activePause(db, spendScope(keySha256), now);
-  if (spend) return { until: spend.until_at, reason: `${spend.reason}: model calls stopped until then` };
+  if (spend) return { until: spreadAfter(spend), reason: `${spend.reason}: model calls stopped until then` };
   const paused = activePause(db, modelScope(keySha256), now);
-  if (paused && paused.until_at - now > atLeastMs) return { until: paused.until_at, reason: paused.reason };
+  if (paused && paused.until_at - now > atLeastMs) return { until: spreadAfter(paused), reason: paused.reason };
   return undefined;
+}
+
+/** The waiting events come back spread over a tenth of the pause (at most a minute), not all at once. */
+function spreadAfter(pause: Pause): number {
+  return pause.until_at + Math.round(Math.random() * Math.min(60_000, (pause.until_at - pause.started_at) / 10));
+}
+
+/** A 429/529 answer, or a request the gate refused to send during a pause (the SDK wraps it as the cause). */
+function rateLimited(error: unknown): boolean {
+  const { status, cause } = (error ?? {}) as { status?: unknown; cause?: unknown };
+  return status === 429 || status === 529 || error instanceof RateLimitWait || cause instanceof RateLimitWait;
 }
 
 function nextUtcMidnight(now: number): number {
@@ -67,7 +76,7 @@ export async function analyseEvent(args: AnalysisArgs): Promise<AnalysisResult> 
     return await callModel(args);
   } catch (error) {
     // The answer paused every process (spend limit, 429/529): wait with them instead of counting an attempt.
-    const pausedNow = error instanceof UnusableAnswerError ? undefined : modelPause(db, keySha256, 0);
+    const pausedNow = rateLimited(error) ? modelPause(db, keySha256, 0) : undefined;
     if (pausedNow) return { kind: 'deferred', ...pausedNow };
     throw error;
   }

@@ -107,6 +107,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
         triage,
         dryRun: context.dryRun,
         botLogin: login,
+        signal: context.signal,
       })
     : noThreadActions();
   recordActions(db, analysisId, JSON.stringify(actions));

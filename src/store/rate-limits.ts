@@ -125,8 +125,8 @@ export function writeWait(sentAscending: number[], pacing: WritePacing, now: num
   return earliest - now;
 }
 
-/** How long a write would wait for pacing now, without taking a slot. */
-export function writeWaitNow(db: Db, keySha256: string, pacing: WritePacing, now: number): number {
+/** How long a write would wait for pacing at `now`. */
+function writeWaitNow(db: Db, keySha256: string, pacing: WritePacing, now: number): number {
   const sent = statement(db, `SELECT sent_at FROM github_writes WHERE key_sha256 = ? ORDER BY sent_at`)
     .pluck()
     .all(keySha256) as number[];
