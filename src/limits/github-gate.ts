@@ -91,12 +91,13 @@ export class GitHubGate {
       } catch (error) {
         const answer = (error as { response?: OctokitAnswer }).response;
         this.record(route, answer ? String(answer.status) : 'error', started, answer?.headers);
-        const limit = answer && limitAnswer(answer, Date.now());
+        const now = Date.now();
+        const limit = answer && limitAnswer(answer, now);
         if (!limit) throw error;
-        const until = Date.now() + limit.ms;
+        const until = now + limit.ms;
         const reason = `GitHub ${limit.reason} on ${route}`;
         this.log.warn('GitHub rate limit: every hls process pauses', { reason, wait_s: Math.round(limit.ms / 1000) });
-        this.safely(() => pauseScope(this.db, this.scope, until, reason, Date.now()));
+        this.safely(() => pauseScope(this.db, this.scope, until, reason, now));
         if (answered >= LIMIT_RETRIES) throw new RateLimitWait(until, reason);
       }
     }
