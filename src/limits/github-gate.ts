@@ -27,7 +27,7 @@ const MAX_PAUSE_MS = 3_600_000;
 
 type PacingConfig = LoadedConfig['github']['pacing'];
 
-export function writePacing(config: PacingConfig): WritePacing {
+function writePacing(config: PacingConfig): WritePacing {
   return {
     minIntervalMs: config.min_interval_seconds * 1000,
     windows: config.windows.map((w) => ({ max: w.max, ms: Math.ceil(w.seconds * 1000 * (1 + WINDOW_MARGIN)) })),

@@ -84,10 +84,6 @@ export function activePauses(db: Db, now: number): Pause[] {
   return statement(db, `SELECT * FROM api_pauses WHERE until_at > ? ORDER BY scope`).all(now) as Pause[];
 }
 
-export function endPause(db: Db, scope: string): void {
-  statement(db, `DELETE FROM api_pauses WHERE scope = ?`).run(scope);
-}
-
 export interface WritePacing {
   minIntervalMs: number;
   windows: { max: number; ms: number }[];
@@ -113,7 +109,7 @@ export function takeWriteSlot(db: Db, keySha256: string, pacing: WritePacing): n
 }
 
 /** ms until one more write fits: the minimum interval after the last write, and at most `max` per window. */
-export function writeWait(sentAscending: number[], pacing: WritePacing, now: number): number {
+function writeWait(sentAscending: number[], pacing: WritePacing, now: number): number {
   let earliest = now;
   const last = sentAscending.at(-1);
   if (last !== undefined) earliest = Math.max(earliest, last + pacing.minIntervalMs);
