@@ -5,6 +5,7 @@ import { accessSync, constants, mkdirSync, readdirSync, readFileSync, statSync }
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, runHls, tempDir } from './helpers/hls.js';
+import { SPEND_LIMIT_REPLY } from './fakes/anthropic.js';
 import { queueIssueEvent, queuePayload, stage, type Stage } from './helpers/pipeline.js';
 
 interface Sample {
@@ -351,15 +352,7 @@ describe('hls stats rate limits and pauses (text and --json)', () => {
 describe('an Anthropic spend limit', () => {
   it('shows as a pause in hls_api_paused, --json and the text', async () => {
     const spend = await stage({
-      anthropic: {
-        respond: () => ({
-          kind: 'error',
-          status: 429,
-          type: 'rate_limit_error',
-          message: 'You have reached your specified API usage limits.',
-          details: { error_code: 'enforced_spend_limit_reached' },
-        }),
-      },
+      anthropic: { respond: () => SPEND_LIMIT_REPLY },
     });
     try {
       await queueIssueEvent(spend, 7);

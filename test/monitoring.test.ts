@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { finished, runHls, startHls, waitFor } from './helpers/hls.js';
+import { SPEND_LIMIT_REPLY } from './fakes/anthropic.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
 import { queueIssue, workspace } from './helpers/setup.js';
 
@@ -144,15 +145,7 @@ describe('hls stats --check on API limits (real worker against the loopback fake
 
   it('is CRITICAL while the Anthropic spend limit stops model calls', async () => {
     s = await stage({
-      anthropic: {
-        respond: () => ({
-          kind: 'error',
-          status: 429,
-          type: 'rate_limit_error',
-          message: 'You have reached your specified API usage limits.',
-          details: { error_code: 'enforced_spend_limit_reached' },
-        }),
-      },
+      anthropic: { respond: () => SPEND_LIMIT_REPLY },
     });
     await queueIssueEvent(s, 1);
     expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
+import { SPEND_LIMIT_REPLY } from './fakes/anthropic.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
 
 let s: Stage | undefined;
@@ -180,13 +181,7 @@ describe('Anthropic pauses shared by every worker process', () => {
 
   it('a spend-limit 429 stops model calls without retrying; the events wait and go on after the recheck', async () => {
     s = await stage({ config: { claude: { spend_limit_recheck_seconds: 2, daily_budget_usd: 5 } } });
-    s.anthropic.enqueue({
-      kind: 'error',
-      status: 429,
-      type: 'rate_limit_error',
-      message: 'You have reached your specified workspace API usage limits.',
-      details: { error_code: 'enforced_spend_limit_reached' },
-    });
+    s.anthropic.enqueue(SPEND_LIMIT_REPLY);
     const ids = [await queueIssueEvent(s, 20), await queueIssueEvent(s, 21), await queueIssueEvent(s, 22)];
 
     expect((await runHls(['worker', '--once', '--concurrency', '1'], { env: s.env })).code).toBe(0);

@@ -3,6 +3,7 @@ import { observe } from '../store/metrics.js';
 import type { Db } from '../store/open.js';
 import { activePause, pauseScope, recordRateLimits } from '../store/rate-limits.js';
 import { anthropicReadings, retryAfterMs } from './readings.js';
+import { recordBestEffort } from './record.js';
 import { pause, RateLimitWait } from './wait.js';
 
 /** A pause this short is slept through inside the request; a longer one hands the event back. */
@@ -79,7 +80,7 @@ export class AnthropicGate {
     this.log.error('Anthropic spend limit reached: model calls stop in every hls process', {
       recheck_at: new Date(now + this.spendRecheckMs).toISOString(),
     });
-    this.safely(() =>
+    recordBestEffort(this.log, 'Anthropic', () =>
       pauseScope(this.db, spendScope(this.keySha256), now + this.spendRecheckMs, 'Anthropic spend limit reached', now),
     );
     return marked.response;
@@ -91,11 +92,13 @@ export class AnthropicGate {
     if (asked === undefined) return;
     const wait = Math.min(asked, MAX_PAUSE_MS);
     this.log.warn('Anthropic asks to wait: model calls pause in every hls process', { reason, wait_s: wait / 1000 });
-    this.safely(() => pauseScope(this.db, modelScope(this.keySha256), now + wait, `Anthropic ${reason}`, now));
+    recordBestEffort(this.log, 'Anthropic', () =>
+      pauseScope(this.db, modelScope(this.keySha256), now + wait, `Anthropic ${reason}`, now),
+    );
   }
 
   private record(route: string, status: string, started: number, headers: Headers | undefined): void {
-    this.safely(() =>
+    recordBestEffort(this.log, 'Anthropic', () =>
       this.db.transaction(() => {
         const seconds = (performance.now() - started) / 1000;
         observe(this.db, 'anthropic_request_duration_seconds', { route, status }, seconds);
@@ -103,13 +106,5 @@ export class AnthropicGate {
         if (readings.length > 0) recordRateLimits(this.db, 'anthropic', this.keySha256, readings, Date.now());
       })(),
     );
-  }
-
-  private safely(write: () => void): void {
-    try {
-      write();
-    } catch (error) {
-      this.log.warn('could not record Anthropic rate-limit state', { error: (error as Error).message });
-    }
   }
 }

@@ -12,6 +12,7 @@ import {
 } from '../store/rate-limits.js';
 import { githubReading, retryAfterMs } from './readings.js';
 import { routeTemplate } from './routes.js';
+import { recordBestEffort } from './record.js';
 import { pause, RateLimitWait } from './wait.js';
 
 /** Pacing keeps this fraction under each window, for the jitter between taking a slot and arriving. */
@@ -97,7 +98,7 @@ export class GitHubGate {
         const until = now + limit.ms;
         const reason = `GitHub ${limit.reason} on ${route}`;
         this.log.warn('GitHub rate limit: every hls process pauses', { reason, wait_s: Math.round(limit.ms / 1000) });
-        this.safely(() => pauseScope(this.db, this.scope, until, reason, now));
+        recordBestEffort(this.log, 'GitHub', () => pauseScope(this.db, this.scope, until, reason, now));
         if (answered >= LIMIT_RETRIES) throw new RateLimitWait(until, reason);
       }
     }
@@ -138,21 +139,13 @@ export class GitHubGate {
 
   /** The request was sent: failing to record it must not fail it (a retry could post twice). */
   private record(route: string, status: string, started: number, headers: OctokitAnswer['headers'] | undefined): void {
-    this.safely(() =>
+    recordBestEffort(this.log, 'GitHub', () =>
       this.db.transaction(() => {
         observe(this.db, 'github_request_duration_seconds', { route, status }, (performance.now() - started) / 1000);
         const reading = headers && githubReading(asHeaders(headers));
         if (reading) recordRateLimits(this.db, 'github', this.keySha256, [reading], Date.now());
       })(),
     );
-  }
-
-  private safely(write: () => void): void {
-    try {
-      write();
-    } catch (error) {
-      this.log.warn('could not record GitHub rate-limit state', { error: (error as Error).message });
-    }
   }
 }
 

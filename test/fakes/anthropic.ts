@@ -113,6 +113,15 @@ export interface FakeAnthropic {
   close(): Promise<void>;
 }
 
+/** What the API answers once the account's spend limit is reached (a 429 no wait fixes). */
+export const SPEND_LIMIT_REPLY: ScriptedReply = {
+  kind: 'error',
+  status: 429,
+  type: 'rate_limit_error',
+  message: 'You have reached your specified API usage limits.',
+  details: { error_code: 'enforced_spend_limit_reached' },
+};
+
 /** The triage object {@link defaultTriage} answers with. */
 export const DEFAULT_TRIAGE = {
   priority: 'medium',
