@@ -3,6 +3,7 @@ import { repositoryConfig } from '../pipeline/filter.js';
 import { TRIAGE_SPECS } from '../pipeline/handlers/index.js';
 import { loadSystemPrompt } from '../pipeline/prompt.js';
 import { services } from '../pipeline/services.js';
+import { triagePayload } from '../pipeline/payload.js';
 import { preparePrompt } from '../pipeline/triage.js';
 import { findEvent } from '../store/find.js';
 import { commandContext, openForCommand, type GlobalOptions } from './context.js';
@@ -28,7 +29,7 @@ export async function runRender(ref: string, flags: RenderFlags): Promise<number
         EXIT.CONFIG,
       );
     if (!event.payload) throw new CliError(`event ${event.id}: payload was pruned`, EXIT.NO_INPUT);
-    const payload = JSON.parse(event.payload.toString('utf8')) as Record<string, unknown>;
+    const payload = triagePayload(spec.payload, JSON.parse(event.payload.toString('utf8')) as Record<string, unknown>);
     const subject = spec.subject(payload);
     if (!subject)
       throw new CliError(`event ${event.id} has no issue, pull request or release in its payload`, EXIT.DATA);

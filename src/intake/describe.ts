@@ -1,3 +1,5 @@
+import { GITHUB_NAME, isGitHubNumber, isRepositoryName } from './fields.js';
+
 /** What the queue indexes about an event, read leniently from the payload (examples vary in shape). */
 export interface EventSummary {
   action: string | null;
@@ -13,9 +15,10 @@ export function describeEvent(eventType: string, payload: Json): EventSummary {
   const repository = stringAt(payload, 'repository', 'full_name');
   const number = threadNumber(eventType, payload);
   return {
-    action: typeof payload.action === 'string' ? payload.action : null,
+    // Not a GitHub action name: indexed as none, and the worker's payload check fails the event.
+    action: typeof payload.action === 'string' && GITHUB_NAME.test(payload.action) ? payload.action : null,
     repository,
-    threadKey: repository && number !== null ? `${repository}#${number}` : null,
+    threadKey: isRepositoryName(repository) && number !== null ? `${repository}#${number}` : null,
     senderLogin: stringAt(payload, 'sender', 'login'),
     senderType: stringAt(payload, 'sender', 'type'),
   };
@@ -44,7 +47,7 @@ function threadNumber(eventType: string, payload: Json): number | null {
 
 function numberAt(payload: Json, key: string): number | null {
   const value = (payload[key] as Json | undefined)?.number;
-  return Number.isInteger(value) ? (value as number) : null;
+  return isGitHubNumber(value) ? value : null;
 }
 
 function stringAt(payload: Json, key: string, field: string): string | null {

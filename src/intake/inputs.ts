@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliError, EXIT } from '../exit-codes.js';
+import { GITHUB_NAME } from './fields.js';
 import { readHeadersFile, type HeaderMap } from './headers.js';
 import { visible } from './visible.js';
 
@@ -25,7 +26,6 @@ export interface DeliveryInputs {
 }
 
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,64}$/;
-const EVENT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** Resolves each input by precedence: flag, then environment, then the headers file. */
 export function resolveDeliveryInputs(argv: string[], env: NodeJS.ProcessEnv): DeliveryInputs {
@@ -45,7 +45,7 @@ export function resolveDeliveryInputs(argv: string[], env: NodeJS.ProcessEnv): D
     throw new CliError('no delivery id: pass --delivery, HLS_GH_DELIVERY or an X-GitHub-Delivery header', EXIT.USAGE);
   }
   if (!bodyFile) throw new CliError('no body: pass --body-file F (- for stdin) or HLS_BODY_FILE', EXIT.USAGE);
-  if (!EVENT_NAME.test(event)) throw new CliError(`invalid event name "${visible(event, 80)}"`, EXIT.DATA);
+  if (!GITHUB_NAME.test(event)) throw new CliError(`invalid event name "${visible(event, 80)}"`, EXIT.DATA);
   if (!DELIVERY_ID.test(delivery)) {
     throw new CliError(`invalid delivery id "${visible(delivery, 80)}": expected [A-Za-z0-9-]{1,64}`, EXIT.DATA);
   }

@@ -1,6 +1,7 @@
 import { threadHistory } from '../store/analyses.js';
 import type { Db } from '../store/open.js';
 import type { EventRow } from '../store/types.js';
+import { capText, NAME_CHARS } from './cap.js';
 
 export interface HistoryEntry {
   when: string;
@@ -22,11 +23,11 @@ export function threadContext(db: Db, event: EventRow, maxChars: number): Histor
   for (const row of threadHistory(db, event.thread_key, event.id, MAX_EVENTS)) {
     if (budget <= 0) break;
     const text = writtenText(row.event_type, row.payload);
-    const clipped = text.length > budget ? `${text.slice(0, budget)}…` : text;
+    const clipped = capText(text, budget);
     budget -= clipped.length;
     entries.push({
       when: new Date(row.created_at).toISOString().slice(0, 16).replace('T', ' '),
-      who: row.sender_login ?? 'unknown',
+      who: capText(row.sender_login ?? 'unknown', NAME_CHARS),
       what: row.action ? `${row.event_type}.${row.action}` : row.event_type,
       text: clipped,
       assessment: assessmentOf(row.analysis_json),

@@ -20,6 +20,28 @@ export function repositoryConfig(config: LoadedConfig, repository: string | null
 }
 
 /**
+ * The first checks, on the indexed columns and the config only: an event nobody asked for is skipped
+ * before its payload is even looked at.
+ */
+export function routingSkipReason(args: {
+  event: EventRow;
+  repo: RepositoryConfig | undefined;
+  defaultActions: string[];
+}): string | null {
+  const { event, repo } = args;
+  if (!repo) return `repository ${event.repository ?? '(none)'} is not configured`;
+  if (!repo.enabled) return `repository ${repo.name} is disabled`;
+  if (!(repo.events as string[]).includes(event.event_type)) {
+    return `event ${event.event_type} is not enabled for ${repo.name}`;
+  }
+  const actions = (repo.actions as Record<string, string[] | undefined>)[event.event_type] ?? args.defaultActions;
+  if (event.action && !actions.includes(event.action)) {
+    return `action ${event.event_type}.${event.action} is not enabled`;
+  }
+  return null;
+}
+
+/**
  * The checks every event passes before any model call, in order; the first that applies is the skip
  * reason recorded on the event. `defaultActions` are the handler's actions when the repository lists none.
  */
@@ -33,16 +55,9 @@ export function skipReason(args: {
   /** What the person wrote, for the minimum length rule; null where the event has no such text. */
   writtenText: string | null;
 }): string | null {
-  const { event, config, repo, subject } = args;
-  if (!repo) return `repository ${event.repository ?? '(none)'} is not configured`;
-  if (!repo.enabled) return `repository ${repo.name} is disabled`;
-  if (!(repo.events as string[]).includes(event.event_type)) {
-    return `event ${event.event_type} is not enabled for ${repo.name}`;
-  }
-  const actions = (repo.actions as Record<string, string[] | undefined>)[event.event_type] ?? args.defaultActions;
-  if (event.action && !actions.includes(event.action)) {
-    return `action ${event.event_type}.${event.action} is not enabled`;
-  }
+  const { event, config, subject } = args;
+  const routed = routingSkipReason(args);
+  if (routed) return routed;
   const sender = event.sender_login ?? '';
   if (event.sender_type === 'Bot' || sender.endsWith('[bot]')) return `sender ${sender} is a bot`;
   if (args.botLogin && sender.toLowerCase() === args.botLogin.toLowerCase())

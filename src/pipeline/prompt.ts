@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Liquid } from 'liquidjs';
+import { capText } from './cap.js';
 
 export const PROMPTS_DIR = fileURLToPath(new URL('../../prompts/', import.meta.url));
 
@@ -22,10 +23,7 @@ function engineFor(roots: string[]): Liquid {
   if (!engine) {
     engine = new Liquid({ root: roots, extname: '.liquid', strictFilters: true, cache: true });
     engine.registerFilter('data', dataBlock);
-    engine.registerFilter('truncate_chars', (text: unknown, max: number) => {
-      const value = String(text ?? '');
-      return value.length > max ? `${value.slice(0, max)}\n[… ${value.length - max} more characters cut]` : value;
-    });
+    engine.registerFilter('truncate_chars', (text: unknown, max: number) => capText(String(text ?? ''), max));
     engines.set(key, engine);
   }
   return engine;

@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import { findCheckpoint, newerThreadEvents, recordActions } from '../store/analyses.js';
 import type { GitHub } from '../clients/github.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -7,7 +8,9 @@ import { applyActions, noThreadActions, repositoryLabels } from './act.js';
 import { triageSchema, type Triage } from './analysis.js';
 import { analyseEvent, modelChoice, recordUnsentPrompt, type ModelChoice } from './claude.js';
 import { threadContext } from './context.js';
-import { repositoryConfig, skipReason, type RepositoryConfig, type Subject } from './filter.js';
+import { repositoryConfig, routingSkipReason, skipReason, type RepositoryConfig, type Subject } from './filter.js';
+import { TEXT_CHARS } from './cap.js';
+import { triagePayload } from './payload.js';
 import { renderPrompt, type RenderedPrompt } from './prompt.js';
 import { botLogin, services } from './services.js';
 
@@ -17,6 +20,8 @@ type Payload = Record<string, unknown>;
 export interface TriageSpec {
   /** Actions analysed when the repository's config lists none for this event. */
   defaultActions: string[];
+  /** The payload's shape: an event whose payload does not match fails before anything is built from it. */
+  payload: z.ZodType;
   /** The issue, pull request or release the event is about. */
   subject(payload: Payload): Subject | undefined;
   /** The text the minimum-length rule applies to (default: the subject's body); null for none. */
@@ -40,9 +45,12 @@ export function triageHandler(spec: TriageSpec): Handler {
 }
 
 async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<HandlerResult> {
-  const { event, payload, config, db, log } = context;
-  const made = services(config, log, db);
+  const { event, config, db, log } = context;
   const repo = repositoryConfig(config, event.repository);
+  const routed = routingSkipReason({ event, repo, defaultActions: spec.defaultActions });
+  if (routed) return { skipped: routed };
+  const payload = triagePayload(spec.payload, context.payload);
+  const made = services(config, log, db);
   const subject = spec.subject(payload);
   const login = await botLogin(db, config, made);
   const reason = eventSkipReason(spec, event, payload, config, login);
@@ -55,7 +63,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     // Only a newer event that will itself be analysed supersedes this one (not, say, a typo fix).
     const newer = newerThreadEvents(db, { ...event, thread_key: threadKey }, debounceMs).find(
       (candidate) =>
-        candidate.payload && !eventSkipReason(spec, candidate, parsePayload(candidate.payload), config, login),
+        candidate.payload && !eventSkipReason(spec, candidate, parsePayload(spec, candidate.payload), config, login),
     );
     if (newer) return { skipped: `superseded by event ${newer.id} of the same thread` };
     if (Date.now() < event.created_at + debounceMs) {
@@ -76,7 +84,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     triage = triageSchema.parse(JSON.parse(checkpoint.analysis_json));
     analysisId = checkpoint.id;
   } else {
-    const { choice, prompt } = await preparePrompt(spec, context, enabled, subject!, made.github);
+    const { choice, prompt } = await preparePrompt(spec, { ...context, payload }, enabled, subject!, made.github);
     if (!made.anthropic) {
       recordUnsentPrompt(db, event, prompt, choice);
       return { skipped: 'no ANTHROPIC_API_KEY: prompt recorded, nothing sent' };
@@ -138,8 +146,13 @@ function eventSkipReason(
   );
 }
 
-function parsePayload(payload: Buffer): Payload {
-  return JSON.parse(payload.toString('utf8')) as Payload;
+/** A stored payload as the handler reads it; one that fails its check is read as empty (it never supersedes). */
+function parsePayload(spec: TriageSpec, payload: Buffer): Payload {
+  try {
+    return triagePayload(spec.payload, JSON.parse(payload.toString('utf8')) as Payload);
+  } catch {
+    return {};
+  }
 }
 
 /** The model, template and rendered prompt for an event, exactly as they would be sent. */
@@ -182,6 +195,6 @@ export async function promptVariables(
     subject,
     labels,
     history: threadContext(db, event, config.filters.history_chars),
-    limits: { body_chars: 20_000, diff_chars: config.filters.diff_chars, log_chars: config.filters.log_chars },
+    limits: { body_chars: TEXT_CHARS, diff_chars: config.filters.diff_chars, log_chars: config.filters.log_chars },
   };
 }

@@ -31,6 +31,8 @@ interface ErrorLike {
   code?: string;
   status?: number;
   retryable?: boolean;
+  /** With `retryable`: the handler's name for the failure (default "handler"), e.g. "invalid_payload". */
+  detail?: string;
   /** Anthropic SDK: e.g. "enforced_spend_limit_reached". */
   errorCode?: string;
   headers?: Record<string, string | undefined> | Headers;
@@ -54,7 +56,7 @@ export function classifyError(thrown: unknown): ErrorVerdict {
   });
 
   if (typeof error.retryable === 'boolean') {
-    return verdict(error.retryable ? 'transient' : 'permanent', 'handler');
+    return verdict(error.retryable ? 'transient' : 'permanent', error.detail ?? 'handler');
   }
   if (error.errorCode === 'enforced_spend_limit_reached') return verdict('permanent', 'spend_limit');
   if (typeof error.status === 'number') {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { fail, ok, skip, type Check } from '../check.js';
 import { checkHookBody, HOOK_SCRIPT } from '../hooks/body.js';
@@ -6,6 +6,10 @@ import { isObject, type Json } from '../hooks/json.js';
 import { checkHookOutput } from '../hooks/output.js';
 import { parseHooks, type ParsedHooks } from '../hooks/parse.js';
 import { checkHookSignature } from '../hooks/signature.js';
+import { readAtMost } from '../../read-bounded.js';
+
+/** A relay hooks file is a few KiB; reading and parsing stop above this. */
+const MAX_HOOKS_FILE_BYTES = 1024 * 1024;
 
 /** The hooks file's checks, or one SKIP line without --hooks. */
 export function checkHooksFile(file: string | undefined): Check[] {
@@ -13,7 +17,15 @@ export function checkHooksFile(file: string | undefined): Check[] {
   const path = resolve(file);
   let parsed: ParsedHooks;
   try {
-    parsed = parseHooks(readFileSync(path, 'utf8'), /\.ya?ml$/i.test(extname(path)));
+    const text = readHooksText(path);
+    if (text === null)
+      return [
+        fail(
+          'hooks file',
+          `${path}: larger than ${MAX_HOOKS_FILE_BYTES / 1024 / 1024} MiB; a relay hooks file is a few KiB`,
+        ),
+      ];
+    parsed = parseHooks(text, /\.ya?ml$/i.test(extname(path)));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
@@ -44,6 +56,15 @@ export function checkHooksFile(file: string | undefined): Check[] {
       return [checkHookBody(id, hook), checkHookOutput(id, hook), checkHookSignature(id, hook, parsed.templates)];
     }),
   ];
+}
+
+function readHooksText(path: string): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    return readAtMost(fd, MAX_HOOKS_FILE_BYTES)?.toString('utf8') ?? null;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Hooks that run hls: execute-command ending in handle-github-event.sh (or hls), else the only hook. */

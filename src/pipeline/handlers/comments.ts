@@ -1,4 +1,5 @@
 import type { TriageSpec } from '../triage.js';
+import { eventPayload, numbered } from './payload-shapes.js';
 import { issueOrPullSubject } from './subjects.js';
 
 /**
@@ -7,6 +8,7 @@ import { issueOrPullSubject } from './subjects.js';
  */
 export const issueComments: TriageSpec = {
   defaultActions: ['created'],
+  payload: eventPayload({ issue: numbered }),
   subject: (payload) => issueOrPullSubject(payload.issue),
   writtenText: (payload) => String((payload.comment as { body?: unknown } | undefined)?.body ?? ''),
   relevance(payload, _event, botLogin, config) {

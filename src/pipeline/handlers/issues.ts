@@ -1,4 +1,5 @@
 import type { TriageSpec } from '../triage.js';
+import { eventPayload, numbered } from './payload-shapes.js';
 import { issueOrPullSubject } from './subjects.js';
 
 /** Share of the body that must change for an edit to be analysed again. */
@@ -7,6 +8,7 @@ const MATERIAL_CHANGE = 0.2;
 /** issues: opened and reopened; edited only when the body changed materially. */
 export const issues: TriageSpec = {
   defaultActions: ['opened', 'reopened', 'edited'],
+  payload: eventPayload({ issue: numbered }),
   subject: (payload) => issueOrPullSubject(payload.issue),
   relevance(payload, event) {
     if (event.action !== 'edited') return null;

@@ -1,10 +1,14 @@
 import { pullRequestChanges } from '../github-context.js';
 import type { TriageSpec } from '../triage.js';
+import { eventPayload, numbered } from './payload-shapes.js';
 import { subjectOf } from './subjects.js';
+
+const pullRequestPayload = eventPayload({ pull_request: numbered });
 
 /** pull_request: opened, reopened, ready for review and new commits; drafts are skipped by the filter. */
 export const pullRequests: TriageSpec = {
   defaultActions: ['opened', 'reopened', 'ready_for_review', 'synchronize'],
+  payload: pullRequestPayload,
   subject: (payload) => subjectOf('pull request', payload.pull_request),
   // A pull request's description may be empty; the diff is what gets reviewed.
   writtenText: () => null,
@@ -18,6 +22,7 @@ export const pullRequests: TriageSpec = {
 /** pull_request_review: submitted, when the review says something or requests changes. */
 export const pullRequestReviews: TriageSpec = {
   defaultActions: ['submitted'],
+  payload: pullRequestPayload,
   subject: (payload) => subjectOf('pull request', payload.pull_request),
   writtenText: (payload) => {
     const review = payload.review as { body?: unknown; state?: unknown } | undefined;

@@ -1,8 +1,10 @@
 import type { TriageSpec } from '../triage.js';
+import { eventPayload } from './payload-shapes.js';
 
 /** release: published: a review of the release notes, recorded (a release has no thread to comment on). */
 export const releases: TriageSpec = {
   defaultActions: ['published'],
+  payload: eventPayload({}),
   threadless: true,
   subject(payload) {
     const release = payload.release as

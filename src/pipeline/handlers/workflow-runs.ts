@@ -1,5 +1,7 @@
 import { failedJobLogs } from '../github-context.js';
+import * as z from 'zod';
 import type { TriageSpec } from '../triage.js';
+import { eventPayload, githubNumber, numbered } from './payload-shapes.js';
 
 interface WorkflowRun {
   id: number;
@@ -15,6 +17,9 @@ const EXPLAINED = ['failure', 'timed_out'];
 /** workflow_run: completed with failure or timed_out, on a pull request: explain the failing jobs. */
 export const workflowRuns: TriageSpec = {
   defaultActions: ['completed'],
+  payload: eventPayload({
+    workflow_run: z.looseObject({ id: githubNumber, pull_requests: z.array(numbered).optional() }),
+  }),
   subject(payload) {
     const run = payload.workflow_run as WorkflowRun | undefined;
     const pull = run?.pull_requests?.[0];
