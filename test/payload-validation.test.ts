@@ -3,6 +3,7 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { capPayload, capText, MAX_ITEMS, NAME_CHARS, TEXT_CHARS } from '../src/pipeline/cap.js';
 import { query, ROOT, runHls } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 import { REPO, stage, type Stage } from './helpers/pipeline.js';
@@ -249,5 +250,41 @@ describe('hls doctor --hooks caps the hooks file it reads', () => {
     const result = await runHls(['doctor', '--hooks', '/dev/zero'], { env: { HLS_CONFIG: s.config } });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('FAIL hooks file: /dev/zero: larger than 1 MiB; a relay hooks file is a few KiB\n');
+  });
+});
+
+describe('capText and capPayload (in process)', () => {
+  it('keeps short text, cuts long text with a note, and never splits a surrogate pair', () => {
+    expect(capText('short', 10)).toBe('short');
+    expect(capText('abcdefghij', 4)).toBe('abcd\n[… 6 more characters cut]');
+    expect(capText('abc😀def', 4)).toBe('abc\n[… 5 more characters cut]');
+    for (let max = 0; max < 40; max++) {
+      const text = '😀a'.repeat(20);
+      const cut = capText(text, max);
+      const kept = cut.split('\n[…')[0]!;
+      expect(text.startsWith(kept)).toBe(true);
+      expect(kept.length).toBeLessThanOrEqual(max);
+      expect(/[\ud800-\udbff]$/.test(kept)).toBe(false);
+    }
+  });
+
+  it('caps every string by its kind and every list, at any depth, keeping other values', () => {
+    const payload = JSON.parse(
+      JSON.stringify({
+        issue: { title: 't'.repeat(5000), body: 'b'.repeat(50_000), number: 7, draft: false, milestone: null },
+        comment: { body: 'c'.repeat(30_000), user: { login: 'l'.repeat(2000) } },
+        labels: Array.from({ length: 500 }, (_, index) => ({ name: `n${index}` })),
+        ['__proto__']: { polluted: true },
+      }),
+    );
+    const capped = capPayload(payload) as any;
+    expect(capped.issue.title).toBe(capText('t'.repeat(5000), NAME_CHARS));
+    expect(capped.issue.body).toBe(capText('b'.repeat(50_000), TEXT_CHARS));
+    expect(capped.comment.body).toBe(capText('c'.repeat(30_000), TEXT_CHARS));
+    expect(capped.comment.user.login).toBe(capText('l'.repeat(2000), NAME_CHARS));
+    expect(capped.issue).toMatchObject({ number: 7, draft: false, milestone: null });
+    expect(capped.labels).toHaveLength(MAX_ITEMS);
+    expect(Object.getPrototypeOf(capped)).toBe(Object.prototype);
+    expect(({} as any).polluted).toBeUndefined();
   });
 });
