@@ -157,6 +157,19 @@ describe('numbers and ids that build GitHub paths', () => {
   });
 });
 
+describe('hls render reads the payload as the worker does', () => {
+  it('refuses an event whose payload fails its check with 65 and one line', async () => {
+    s = await stage();
+    const id = await queued(s, 'issues', issueWithNumber('1e20'));
+    const result = await runHls(['render', String(id)], { env: s.env });
+    expect(result.code).toBe(65);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'error: invalid payload: issue.number: expected a positive safe integer (got 100000000000000000000)\n',
+    );
+  });
+});
+
 describe('user-written fields are capped before the prompt is rendered', () => {
   it('a 20 MB title reaches the model as its first 1,000 characters', async () => {
     s = await stage({ anthropic: { respond: () => ({ kind: 'json', value: TRIAGE }) } });
@@ -176,6 +189,17 @@ describe('user-written fields are capped before the prompt is rendered', () => {
     expect(prompt).toContain(`${'T'.repeat(1000)}\n[… ${title.length - 1000} more characters cut]`);
     expect(prompt).not.toContain('T'.repeat(1001));
     expect(prompt).not.toContain('L'.repeat(1001));
+  });
+
+  it('a 2 MB repository name that is not configured gives a bounded skip reason', async () => {
+    s = await stage();
+    const name = `octo-org/${'r'.repeat(2 * 1024 * 1024)}`;
+    const id = await queued(s, 'issues', JSON.stringify(issuePayload(7, name)));
+    await runHls(['worker', '--once'], { env: s.env });
+    const row = eventRow(s.db, id);
+    expect(row.status).toBe('skipped');
+    expect(row.skip_reason!.length).toBeLessThan(1100);
+    expect(row.skip_reason).toMatch(/^repository octo-org\/r+\n\[… \d+ more characters cut\] is not configured$/);
   });
 
   it('a long comment and the commenter login are capped in an issue_comment prompt', async () => {

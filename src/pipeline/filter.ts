@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { EventRow } from '../store/types.js';
+import { capText, NAME_CHARS } from './cap.js';
 
 export type RepositoryConfig = LoadedConfig['repositories'][number];
 
@@ -29,7 +30,7 @@ export function routingSkipReason(args: {
   defaultActions: string[];
 }): string | null {
   const { event, repo } = args;
-  if (!repo) return `repository ${event.repository ?? '(none)'} is not configured`;
+  if (!repo) return `repository ${capText(event.repository ?? '(none)', NAME_CHARS)} is not configured`;
   if (!repo.enabled) return `repository ${repo.name} is disabled`;
   if (!(repo.events as string[]).includes(event.event_type)) {
     return `event ${event.event_type} is not enabled for ${repo.name}`;
