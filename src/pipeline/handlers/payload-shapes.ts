@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import { GITHUB_NAME, isGitHubNumber, isRepositoryName } from '../../intake/fields.js';
 
-/**
- * Lenient schemas of webhook payloads: only the fields hls reads to build GitHub requests or to filter
- * an event are checked (some of GitHub's own examples fail its published schema); the rest passes.
- */
+// Pieces of the handlers' lenient payload schemas: only the fields hls reads to build GitHub requests or
+// to filter an event are checked (some of GitHub's own examples fail its published schema); the rest passes.
+
+/** Issue and pull request numbers, run ids. */
 export const githubNumber = z.custom<number>(isGitHubNumber, 'expected a positive safe integer');
 
 /** An issue or pull request object: its number goes into API paths. */

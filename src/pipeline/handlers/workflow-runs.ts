@@ -1,5 +1,5 @@
-import { failedJobLogs } from '../github-context.js';
 import * as z from 'zod';
+import { failedJobLogs } from '../github-context.js';
 import type { TriageSpec } from '../triage.js';
 import { eventPayload, githubNumber, numbered } from './payload-shapes.js';
 
