@@ -1,44 +1,9 @@
 // A GitHub that takes connections but never answers, or refuses them: requests give up after
 // github.timeout_seconds, and the event goes back to the queue as a network or timeout retry.
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closedPortUrl, startSilentServer, type SilentServer } from './fakes/silent.js';
 import { query, runHls } from './helpers/hls.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
-
-/** A TCP server that accepts every connection and never writes a byte; counts the connections. */
-export interface SilentServer {
-  url: string;
-  connections: number;
-  close(): Promise<void>;
-}
-
-export async function startSilentServer(): Promise<SilentServer> {
-  const sockets: Socket[] = [];
-  const server: Server = createServer((socket) => {
-    silent.connections++;
-    sockets.push(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  const silent: SilentServer = {
-    url: `http://127.0.0.1:${port}`,
-    connections: 0,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-  return silent;
-}
-
-/** A loopback URL nothing listens on. */
-export async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 let s: Stage | undefined;
 let silent: SilentServer | undefined;

@@ -1,9 +1,9 @@
 // Operator mistakes and hostile environments, one row each: every command answers with one line and its
 // documented exit code (README, "Exit codes"), never a stack trace.
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { closedPortUrl } from './fakes/silent.js';
 import { finished, runHls, startHls, tempDir, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 
@@ -11,21 +11,12 @@ const REPO = 'octo-org/widgets';
 
 let dir: string;
 let db: string;
-let closedPortUrl: string;
-
-/** A port nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+let unreachableUrl: string;
 
 beforeAll(async () => {
   dir = tempDir('hls-operator-');
   db = join(dir, 'hls.db');
-  closedPortUrl = `http://127.0.0.1:${await closedPort()}`;
+  unreachableUrl = await closedPortUrl();
   const body = writeBody(dir, 'issue.json', issuePayload(7, REPO));
   const queued = await runHls(['queue', '--db', db, '--event', 'issues', '--delivery', 'op-1', '--body-file', body]);
   expect(queued.stdout).toBe(`queued 1 issues.opened ${REPO}\n`);
@@ -77,7 +68,7 @@ const PRICE = '{"input": 1, "cache_write_5m": 1, "cache_write_1h": 1, "cache_rea
 
 /** A config that reaches GitHub at a port nothing listens on, and the token it needs. */
 const unreachableGitHub = () =>
-  config('github.yaml', JSON.stringify({ github: { api_url: closedPortUrl }, repositories: [{ name: REPO }] }));
+  config('github.yaml', JSON.stringify({ github: { api_url: unreachableUrl }, repositories: [{ name: REPO }] }));
 const withToken = () => ({ GITHUB_TOKEN: 'ghp_test' });
 
 const queueArgs = () => ['--db', db, '--event', 'issues', '--delivery', 'op-2', '--body-file', join(dir, 'issue.json')];
