@@ -155,7 +155,7 @@ describe('config limits (in-process)', () => {
     expect(({} as Record<string, unknown>).lease_seconds).toBeUndefined();
   });
 
-  it('refuses a YAML alias bomb and a file over 1 MiB; 1 MiB itself loads', () => {
+  it('refuses a YAML alias bomb and a file over 1 MiB; one just under loads', () => {
     const levels = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 12; i++)
       levels.push(

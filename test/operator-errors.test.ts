@@ -1,10 +1,11 @@
 // Operator mistakes and hostile environments, one row each: every command answers with one line and its
 // documented exit code (README, "Exit codes"), never a stack trace.
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { closedPortUrl } from './fakes/silent.js';
-import { finished, runHls, startHls, tempDir, type RunResult } from './helpers/hls.js';
+import { cleanEnv, finished, HLS_BIN, ROOT, runHls, startHls, tempDir, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 
 const REPO = 'octo-org/widgets';
@@ -42,12 +43,31 @@ function aliasBomb(): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Runs hls like `hls … | head -c0`: the reader has gone before hls writes anything. */
-async function runWithClosedStdout(args: string[]): Promise<RunResult> {
-  const child = startHls(args);
-  child.stdout!.destroy();
-  const result = await finished(child);
-  return { ...result, stdout: '' };
+type BrokenOutput = 'closed pipe' | 'full device';
+
+/**
+ * Runs hls with an output it cannot write: a pipe whose reader has gone before hls writes anything
+ * (`hls … | head -c0`), or /dev/full (every write fails with ENOSPC).
+ */
+async function runWithBrokenOutput(args: string[], output: BrokenOutput): Promise<RunResult> {
+  if (output === 'closed pipe') {
+    const child = startHls(args);
+    child.stdout!.destroy();
+    return { ...(await finished(child)), stdout: '' };
+  }
+  const full = openSync('/dev/full', 'w');
+  const child = spawn(process.execPath, [HLS_BIN, ...args], {
+    cwd: ROOT,
+    env: cleanEnv(),
+    stdio: ['ignore', full, 'pipe'],
+  });
+  closeSync(full);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr }));
+  });
 }
 
 interface Row {
@@ -57,8 +77,8 @@ interface Row {
   code: number;
   /** error: one `error:` line on stderr (default); queue: one on stdout; quiet: no output at all. */
   answer?: 'error' | 'queue' | 'quiet';
-  /** Run as the writing end of a pipe whose reader has left. */
-  closedStdout?: boolean;
+  /** Where the output goes, when it cannot be written. */
+  output?: BrokenOutput;
   /** Part of the one line, where the row is about what it says. */
   says?: RegExp;
 }
@@ -279,21 +299,29 @@ const ROWS: Row[] = [
     args: () => ['stats', '--db', db, '--json'],
     code: 0,
     answer: 'quiet',
-    closedStdout: true,
+    output: 'closed pipe',
   },
   {
     name: 'show --payload into a closed pipe',
     args: () => ['show', '1', '--db', db, '--payload'],
     code: 0,
     answer: 'quiet',
-    closedStdout: true,
+    output: 'closed pipe',
   },
   {
     name: 'show --json into a closed pipe',
     args: () => ['show', 'op-1', '--db', db, '--json'],
     code: 0,
     answer: 'quiet',
-    closedStdout: true,
+    output: 'closed pipe',
+  },
+  // An output that cannot be written for another reason (a full disk): one line, 1.
+  {
+    name: 'show --payload onto a full device',
+    args: () => ['show', '1', '--db', db, '--payload'],
+    code: 1,
+    output: 'full device',
+    says: /^error: cannot write the output: ENOSPC$/,
   },
   // GitHub unreachable.
   {
@@ -308,7 +336,7 @@ const ROWS: Row[] = [
 describe('operator errors: one line and the documented exit code', () => {
   it.each(ROWS)('$name → $code', async (row) => {
     const args = row.args();
-    const result = row.closedStdout ? await runWithClosedStdout(args) : await runHls(args, { env: row.env?.() });
+    const result = row.output ? await runWithBrokenOutput(args, row.output) : await runHls(args, { env: row.env?.() });
     expect(result.stdout + result.stderr).not.toMatch(/^\s+at /m);
     expect(result.code).toBe(row.code);
     const answer = row.answer ?? 'error';

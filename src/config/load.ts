@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type * as z from 'zod';
 import { CliError, EXIT } from '../exit-codes.js';
-import { interpolateEnv, ConfigTreeError } from './interpolate.js';
+import { ConfigTreeError, interpolateEnv } from './interpolate.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A config is a few KiB; anything past this is refused before it is parsed. */
@@ -36,8 +36,9 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
       throw new CliError(`config ${file}: ${where}${error.message.split('\n')[0]}`, EXIT.CONFIG);
     }
     // The yaml library reports an alias bomb or an alias without its anchor as a ReferenceError.
-    if (error instanceof ReferenceError) throw new CliError(`config ${file}: ${error.message}`, EXIT.CONFIG);
-    if (error instanceof ConfigTreeError) throw new CliError(`config ${file}: ${error.message}`, EXIT.CONFIG);
+    if (error instanceof ReferenceError || error instanceof ConfigTreeError) {
+      throw new CliError(`config ${file}: ${error.message}`, EXIT.CONFIG);
+    }
     throw error;
   }
   const parsed = configSchema.safeParse(tree);
