@@ -2,12 +2,14 @@
 // timeout error (Octokit gives it status 500), an answer keeps its HTTP status.
 import { request } from '@octokit/request';
 import { createServer as createHttpServer } from 'node:http';
+import { createServer as createTcpServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyError } from '../src/worker/errors.js';
 import { closedPortUrl, startSilentServer, type SilentServer } from './fakes/silent.js';
 
 let silent: SilentServer;
 let answering: { url: string; close(): Promise<void> };
+let resetting: Server;
 
 beforeAll(async () => {
   silent = await startSilentServer();
@@ -16,6 +18,8 @@ beforeAll(async () => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'scripted' }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  resetting = createTcpServer((socket) => socket.resetAndDestroy());
+  await new Promise<void>((resolve) => resetting.listen(0, '127.0.0.1', resolve));
   answering = {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
@@ -24,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await silent.close();
   await answering.close();
+  await new Promise((resolve) => resetting.close(resolve));
 });
 
 const failure = (promise: Promise<unknown>) =>
@@ -38,6 +43,12 @@ describe('classifyError on real Octokit errors', () => {
   it('connection refused → transient:network (Octokit says 500)', async () => {
     const error = await failure(request('GET /user', { baseUrl: await closedPortUrl() }));
     expect((error as { status: number }).status).toBe(500);
+    expect(classifyError(error)).toMatchObject({ kind: 'transient', errorClass: 'transient:network' });
+  });
+
+  it('a connection reset before any answer → transient:network', async () => {
+    const { port } = resetting.address() as { port: number };
+    const error = await failure(request('GET /user', { baseUrl: `http://127.0.0.1:${port}` }));
     expect(classifyError(error)).toMatchObject({ kind: 'transient', errorClass: 'transient:network' });
   });
 
