@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parseDuration, parsePositiveInt } from './duration.js';
+import { RANGES } from './config/ranges.js';
+import { parseDuration, parsePositiveInt, type MsRange } from './duration.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { QUEUE_OPTIONS } from './intake/inputs.js';
 import { EVENT_STATUSES } from './store/types.js';
@@ -9,11 +10,14 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
   .version;
 
 /** Wraps the shared parsers so that commander reports a bad value as a usage error. */
-const asDuration = (value: string): number => wrapParser(() => parseDuration(value));
-const asCount =
-  (what: string) =>
+const asDuration =
+  (what = 'duration', range?: MsRange) =>
   (value: string): number =>
-    wrapParser(() => parsePositiveInt(value, what));
+    wrapParser(() => parseDuration(value, what, range));
+const asCount =
+  (what: string, range?: { min?: number; max?: number }) =>
+  (value: string): number =>
+    wrapParser(() => parsePositiveInt(value, what, range));
 
 function wrapParser(parse: () => number): number {
   try {
@@ -58,11 +62,23 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .command('worker')
     .description('claim and process due events until stopped (SIGTERM drains)')
     .option('--id <name>', 'worker id recorded on leases (default: host:pid)')
-    .option('--concurrency <n>', 'events processed at once (default: queue.concurrency)', asCount('concurrency'))
+    .option(
+      '--concurrency <n>',
+      'events processed at once (default: queue.concurrency)',
+      asCount('concurrency', { max: 64 }),
+    )
     .option('--once', 'exit when nothing is due instead of polling')
-    .option('--poll <ms>', 'idle poll interval in ms (default: queue.poll_ms)', asCount('poll interval'))
-    .option('--lease <duration>', 'lease length, renewed by a heartbeat (default: queue.lease_seconds)', asDuration)
-    .option('--grace <duration>', 'time in-flight events get after SIGTERM (default: queue.grace_seconds)', asDuration)
+    .option('--poll <ms>', 'idle poll interval in ms (default: queue.poll_ms)', asCount('poll interval', RANGES.poll))
+    .option(
+      '--lease <duration>',
+      'lease length, renewed by a heartbeat (default: queue.lease_seconds)',
+      asDuration('lease', RANGES.lease),
+    )
+    .option(
+      '--grace <duration>',
+      'time in-flight events get after SIGTERM (default: queue.grace_seconds)',
+      asDuration('grace period', RANGES.grace),
+    )
     .option('--dry-run', 'process events but write nothing to GitHub')
     .action((_options, command: Command) =>
       run(async () => {
@@ -88,9 +104,9 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .addOption(
       new Option('--since <duration>', 'window for throughput figures, e.g. 1h, 24h, 7d')
         .default(86_400_000, '24h')
-        .argParser(asDuration),
+        .argParser(asDuration()),
     )
-    .addOption(new Option('--days <n>', 'daily rows to show').default(7).argParser(asCount('days')))
+    .addOption(new Option('--days <n>', 'daily rows to show').default(7).argParser(asCount('days', { max: 3650 })))
     .addOption(
       new Option(
         '--check',
@@ -114,7 +130,7 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
         EVENT_STATUSES.filter((s) => s !== 'processing'),
       ),
     )
-    .option('--since <duration>', 'only events received within this window', asDuration)
+    .option('--since <duration>', 'only events received within this window', asDuration())
     .option('--repo <owner/repo>', 'only events of this repository')
     .option('--event <type>', 'only events of this type')
     .option('--dry-run', 'list what would be re-queued')
@@ -160,7 +176,7 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .addOption(
       new Option('--since <duration>', 'how far back to read the delivery logs (GitHub keeps 3 days)')
         .default(86_400_000, '24h')
-        .argParser(asDuration),
+        .argParser(asDuration()),
     )
     .option('--repo <owner/repo>', "this repository's webhook (default: every configured repository)")
     .option('--org <org>', "this organisation's webhook")
@@ -170,7 +186,7 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .addOption(
       new Option('--pace-ms <ms>', 'minimum time between two redelivery requests')
         .default(1000)
-        .argParser((value: string) => wrapParser(() => (value === '0' ? 0 : parsePositiveInt(value, 'pace in ms'))))
+        .argParser(asCount('pace in ms', RANGES.redeliveryPace))
         .hideHelp(),
     )
     .action((_options, command: Command) =>
@@ -195,7 +211,7 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
   program
     .command('prune')
     .description('drop payloads (and rows) of old completed and skipped events; reclaim space')
-    .option('--older-than <duration>', 'retention, e.g. 30d (default: prune.older_than_days)', asDuration)
+    .option('--older-than <duration>', 'retention, e.g. 30d (default: prune.older_than_days)', asDuration())
     .option('--delete-rows', 'also delete the rows no ledger entry refers to (default: prune.delete_rows)')
     .option('--dry-run', 'print what would be dropped')
     .option('--json', 'print the result as JSON')
@@ -221,8 +237,21 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
   return program;
 }
 
+/**
+ * A reader that stops early (`hls show --payload | head`) closes the pipe: the output was wanted only
+ * that far, so hls stops quietly with 0 (README, "Exit codes").
+ */
+function stopQuietlyWhenReaderLeaves(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.OK);
+    process.stderr.write(`error: cannot write the output: ${error.code ?? error.message}\n`);
+    process.exit(EXIT.FAILURE);
+  });
+}
+
 /** Runs the CLI and returns the exit code; every failure is one `error:` line on stderr. */
 export async function main(argv: string[]): Promise<number> {
+  stopQuietlyWhenReaderLeaves();
   let exitCode: number = EXIT.OK;
   const run = async (action: () => Promise<number> | number): Promise<void> => {
     exitCode = await action();

@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { CliError } from '../src/exit-codes.js';
 import { runHls, tempDir } from './helpers/hls.js';
 
 /** Writes a YAML config and runs `hls stats` with it (stats needs no keys and reads the whole config). */
@@ -81,5 +83,91 @@ repositories:
     const result = await runHls(['stats'], { env: { HLS_CONFIG: join(dir, 'settings.yaml') } });
     expect(result.code).toBe(66);
     expect(result.stderr).toContain(`${dir}/data/queue.db does not exist`);
+  });
+});
+
+/** Loads a config written as JSON (which is YAML) in-process; returns the error it raised, if any. */
+function loadError(tree: unknown): CliError | undefined {
+  const file = join(tempDir(), 'settings.yaml');
+  writeFileSync(file, typeof tree === 'string' ? tree : JSON.stringify(tree));
+  try {
+    loadConfig(file, {});
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    return error;
+  }
+}
+
+/** `{a: {b: value}}` for "a.b". */
+const at = (path: string, value: unknown): unknown =>
+  path
+    .split('.')
+    .reverse()
+    .reduce((inner, key) => ({ [key]: inner }), value);
+
+/** The ranges of the README's configuration table, for every setting that becomes a timer or a wait. */
+const TIMER_SETTINGS: [path: string, min: number, max: number][] = [
+  ['github.timeout_seconds', 1, 3600],
+  ['github.label_cache_seconds', 0, 604_800],
+  ['github.pacing.min_interval_seconds', 0, 3600],
+  ['github.pacing.max_wait_seconds', 1, 3600],
+  ['claude.timeout_seconds', 1, 3600],
+  ['claude.spend_limit_recheck_seconds', 1, 86_400],
+  ['filters.debounce_seconds', 0, 86_400],
+  ['queue.backoff_base_seconds', 0.01, 86_400],
+  ['queue.backoff_max_seconds', 0.01, 604_800],
+  ['queue.lease_seconds', 0.1, 86_400],
+  ['queue.poll_ms', 10, 3_600_000],
+  ['queue.grace_seconds', 0, 86_400],
+];
+
+describe('config limits (in-process)', () => {
+  it.each(TIMER_SETTINGS)('%s accepts %d to %d and refuses values outside, naming the key', (path, min, max) => {
+    expect(loadError(at(path, min))).toBeUndefined();
+    expect(loadError(at(path, max))).toBeUndefined();
+    const unit = path.endsWith('_ms') ? 1 : 1000;
+    for (const outside of [min === 0 ? -1 : min / 2, max * 2, 2 ** 31 / unit]) {
+      const error = loadError(at(path, outside));
+      expect(error?.exitCode).toBe(78);
+      expect(error?.message).toMatch(new RegExp(`: ${path.replace(/\./g, '\\.')}: expected ${min} to ${max} `));
+    }
+  });
+
+  it('github.timeout_seconds defaults to 30', () => {
+    expect(loadConfig(undefined, {}).github.timeout_seconds).toBe(30);
+  });
+
+  it('refuses __proto__, constructor and prototype keys anywhere, and pollutes nothing', () => {
+    const cases: [yaml: string, path: string][] = [
+      ['__proto__:\n  polluted: yes\n', '__proto__'],
+      ['queue:\n  __proto__:\n    lease_seconds: 0.001\n', 'queue.__proto__'],
+      ['{"queue": {"__proto__": {"polluted": true}}}', 'queue.__proto__'],
+      ['claude:\n  prices:\n    constructor: {prototype: {polluted: yes}}\n', 'claude.prices.constructor'],
+      ['repositories:\n  - name: o/r\n    labels:\n      prototype: {}\n', 'repositories[0].labels.prototype'],
+    ];
+    for (const [yaml, path] of cases) {
+      const error = loadError(yaml);
+      expect(error?.exitCode).toBe(78);
+      expect(error?.message).toMatch(new RegExp(`: ${path.replace(/[.[\]]/g, '\\$&')}: key "\\w+" is not allowed$`));
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>).lease_seconds).toBeUndefined();
+  });
+
+  it('refuses a YAML alias bomb and a file over 1 MiB; one just under loads', () => {
+    const levels = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++)
+      levels.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    const bomb = loadError(`${levels.join('\n')}\n`);
+    expect(bomb?.exitCode).toBe(78);
+    expect(bomb?.message).toMatch(/alias/i);
+    const huge = loadError(`queue: {}\n#${'x'.repeat(1024 * 1024)}\n`);
+    expect(huge?.message).toMatch(/: larger than 1 MiB$/);
+    expect(loadError(`queue: {}\n#${'x'.repeat(1024 * 1024 - 20)}\n`)).toBeUndefined();
   });
 });

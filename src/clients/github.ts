@@ -31,7 +31,8 @@ export function tokenSha256(token: string): string {
 /**
  * Octokit for `github.api_url` > GITHUB_API_URL > api.github.com. With the database, every request
  * goes through the rate-limit gate shared by all hls processes (pacing, pauses, recorded headers);
- * plugin-retry re-sends server errors. Rate-limit answers (403/429) are the gate's, not the plugin's.
+ * plugin-retry re-sends server errors and requests that got no answer. Rate-limit answers (403/429) are
+ * the gate's, not the plugin's. Each request (each retry too) gives up after `github.timeout_seconds`.
  */
 export function createGitHub(
   config: LoadedConfig,
@@ -46,8 +47,32 @@ export function createGitHub(
     userAgent: 'hls',
     log: { debug: () => {}, info: () => {}, warn: (message: string) => log.warn(message), error: () => {} },
     retry: { retries: 2, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+    request: { fetch: fetchWithTimeout(config.github.timeout_seconds * 1000) },
     gate: db ? new GitHubGate(db, tokenSha256(token), config.github.pacing, log) : undefined,
   });
+}
+
+/**
+ * fetch that gives up when the answer (its body included) has not come within `ms`, or when the caller's
+ * own signal aborts. The timeout surfaces as an error named TimeoutError, which the worker retries.
+ */
+function fetchWithTimeout(ms: number): typeof fetch {
+  return async (input, init = {}) => {
+    const timeout = AbortSignal.timeout(ms);
+    try {
+      return await fetch(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+    } catch (error) {
+      if (!timeout.aborted || init.signal?.aborted) throw error;
+      const timedOut = new Error(`no answer within ${ms / 1000} s (github.timeout_seconds)`, { cause: error });
+      timedOut.name = 'TimeoutError';
+      throw timedOut;
+    }
+  };
+}
+
+/** Whether an error came from a GitHub request: an error answer, no answer, or a rate-limit wait. */
+export function isGitHubFailure(error: unknown): boolean {
+  return error instanceof RateLimitWait || (error instanceof Error && 'request' in error && 'status' in error);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { describeGitHubError, isGitHubFailure } from '../clients/github.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { repositoryConfig } from '../pipeline/filter.js';
 import { TRIAGE_SPECS } from '../pipeline/handlers/index.js';
@@ -39,7 +40,10 @@ export async function runRender(ref: string, flags: RenderFlags): Promise<number
       repo,
       subject,
       services(config, log, db).github,
-    );
+    ).catch((error: unknown) => {
+      if (!isGitHubFailure(error)) throw error;
+      throw new CliError(`render: ${describeGitHubError(error, 'check the token and its access')}`, EXIT.UNAVAILABLE);
+    });
     const system = loadSystemPrompt();
     if (flags.json) {
       printJson({

@@ -1,10 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type * as z from 'zod';
 import { CliError, EXIT } from '../exit-codes.js';
-import { interpolateEnv, InterpolationError } from './interpolate.js';
+import { ConfigTreeError, interpolateEnv } from './interpolate.js';
 import { configSchema, type Config } from './schema.js';
+
+/** A config is a few KiB; anything past this is refused before it is parsed. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/**
+ * YAML aliases (`*name`) expanded while building the tree; a "billion laughs" file multiplies them
+ * and is refused (the yaml library's own count, see its `maxAliasCount` option).
+ */
+const MAX_ALIAS_COUNT = 100;
 
 export interface LoadedConfig extends Config {
   /** The file it came from, or undefined for the built-in defaults. */
@@ -21,13 +29,16 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
   let tree: unknown;
   const unresolved: string[] = [];
   try {
-    tree = interpolateEnv(parseYaml(raw) ?? {}, env, unresolved);
+    tree = interpolateEnv(parseYaml(raw, { maxAliasCount: MAX_ALIAS_COUNT }) ?? {}, env, unresolved);
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const where = error.linePos ? `line ${error.linePos[0].line}: ` : '';
       throw new CliError(`config ${file}: ${where}${error.message.split('\n')[0]}`, EXIT.CONFIG);
     }
-    if (error instanceof InterpolationError) throw new CliError(`config ${file}: ${error.message}`, EXIT.CONFIG);
+    // The yaml library reports an alias bomb or an alias without its anchor as a ReferenceError.
+    if (error instanceof ReferenceError || error instanceof ConfigTreeError) {
+      throw new CliError(`config ${file}: ${error.message}`, EXIT.CONFIG);
+    }
     throw error;
   }
   const parsed = configSchema.safeParse(tree);
@@ -37,14 +48,30 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
   return { ...resolvePaths(parsed.data, file), unresolved };
 }
 
+/** Reads at most MAX_CONFIG_BYTES + 1 bytes, so that neither a huge file nor a device is read whole. */
 function readConfigText(file: string): string {
+  const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+  let length = 0;
   try {
-    return readFileSync(file, 'utf8');
+    const fd = openSync(file, 'r');
+    try {
+      let read: number;
+      do {
+        read = readSync(fd, buffer, length, buffer.length - length, null);
+        length += read;
+      } while (read > 0 && length < buffer.length);
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'permission denied' : code;
     throw new CliError(`config ${file}: ${reason} (check --config / HLS_CONFIG)`, EXIT.CONFIG);
   }
+  if (length > MAX_CONFIG_BYTES) {
+    throw new CliError(`config ${file}: larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`, EXIT.CONFIG);
+  }
+  return buffer.toString('utf8', 0, length);
 }
 
 /** Relative paths in the config are relative to the config file, not to the working directory. */

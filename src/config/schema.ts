@@ -1,10 +1,23 @@
 import * as z from 'zod';
+import type { MsRange } from '../duration.js';
 import { GITHUB_EVENTS } from './events.js';
+import { RANGES } from './ranges.js';
 
 const eventName = z.enum(GITHUB_EVENTS, { error: (issue) => `unknown event "${String(issue.input)}"` });
 const secret = z.string().min(1).optional();
 
 const usd = z.number().min(0);
+
+/** A number within a range given in milliseconds (see ranges.ts), counted in `unit`s. */
+const within = (range: MsRange, unit: { ms: number; name: string }) => {
+  const error = `expected ${range.min / unit.ms} to ${range.max / unit.ms} ${unit.name}`;
+  return z
+    .number()
+    .min(range.min / unit.ms, { error })
+    .max(range.max / unit.ms, { error });
+};
+const seconds = (range: MsRange) => within(range, { ms: 1000, name: 'seconds' });
+const milliseconds = (range: MsRange) => within(range, { ms: 1, name: 'ms' }).int();
 const tokenPrices = z.strictObject({
   input: usd,
   cache_write_5m: usd,
@@ -72,17 +85,19 @@ export const configSchema = z.strictObject({
       api_url: z.url().optional(),
       /** The login hls posts as; learned once from the token (GET /user) when not set. */
       bot_login: z.string().min(1).optional(),
-      label_cache_seconds: z.number().min(0).default(3600),
+      label_cache_seconds: seconds(RANGES.labelCache).default(3600),
+      /** Per request (and each of its retries): a GitHub that accepts connections but never answers gives up. */
+      timeout_seconds: seconds(RANGES.requestTimeout).default(30),
       /** Shared by every hls process using the token (GitHub's documented limits are the defaults). */
       pacing: z
         .strictObject({
           /** Off only for tests and benchmarks against a fake. */
           enabled: z.boolean().default(true),
           /** Content-creating requests (POST, PATCH, PUT, DELETE) at least this far apart. */
-          min_interval_seconds: z.number().min(0).default(1),
+          min_interval_seconds: seconds(RANGES.pacingInterval).default(1),
           /** At most `max` content-creating requests in any `seconds`. */
           windows: z
-            .array(z.strictObject({ max: z.number().int().positive(), seconds: z.number().positive() }))
+            .array(z.strictObject({ max: z.number().int().positive(), seconds: seconds(RANGES.pacingWindow) }))
             .default([
               { max: 80, seconds: 60 },
               { max: 500, seconds: 3600 },
@@ -90,7 +105,7 @@ export const configSchema = z.strictObject({
           /** When x-ratelimit-remaining falls under this, requests wait for x-ratelimit-reset. */
           reserve: z.number().int().min(0).default(50),
           /** A longer wait (reset, secondary limit) puts the event back in the queue instead of sleeping. */
-          max_wait_seconds: z.number().positive().default(60),
+          max_wait_seconds: seconds(RANGES.pacingMaxWait).default(60),
         })
         .prefault({}),
     })
@@ -104,9 +119,9 @@ export const configSchema = z.strictObject({
       daily_budget_usd: usd.optional(),
       prices: z.record(z.string(), modelPrices).default({}),
       events: z.partialRecord(eventName, eventModel).default({}),
-      timeout_seconds: z.number().positive().default(120),
+      timeout_seconds: seconds(RANGES.requestTimeout).default(120),
       /** After a spend-limit answer, model calls stop this long; then the waiting events try again. */
-      spend_limit_recheck_seconds: z.number().positive().default(3600),
+      spend_limit_recheck_seconds: seconds(RANGES.spendLimitRecheck).default(3600),
     })
     .prefault({}),
   repositories: z.array(repository).default([]),
@@ -117,7 +132,7 @@ export const configSchema = z.strictObject({
       opt_out_label: z.string().min(1).default('hls:ignore'),
       skip_drafts: z.boolean().default(true),
       /** Events of one thread arriving within this window are analysed once, for the newest. */
-      debounce_seconds: z.number().min(0).default(30),
+      debounce_seconds: seconds(RANGES.debounce).default(30),
       /** An issue comment is analysed only when it contains this (default: "@" + the bot login). */
       comment_trigger: z.string().min(1).optional(),
       /** Per thread, history kept in the prompt (characters). */
@@ -137,19 +152,19 @@ export const configSchema = z.strictObject({
   queue: z
     .strictObject({
       max_attempts: z.number().int().min(1).default(5),
-      backoff_base_seconds: z.number().positive().default(10),
-      backoff_max_seconds: z.number().positive().default(3600),
-      lease_seconds: z.number().positive().default(300),
-      poll_ms: z.number().int().min(10).default(1000),
+      backoff_base_seconds: seconds(RANGES.backoffBase).default(10),
+      backoff_max_seconds: seconds(RANGES.backoffMax).default(3600),
+      lease_seconds: seconds(RANGES.lease).default(300),
+      poll_ms: milliseconds(RANGES.poll).default(1000),
       concurrency: z.number().int().min(1).max(64).default(2),
-      grace_seconds: z.number().min(0).default(30),
+      grace_seconds: seconds(RANGES.grace).default(30),
     })
     .prefault({}),
   handlers: z.partialRecord(eventName, z.string().min(1)).default({}),
   prune: z
     .strictObject({
       /** Default of `hls prune --older-than`. */
-      older_than_days: z.number().positive().default(30),
+      older_than_days: z.number().positive().max(3650).default(30),
       /** Also delete the rows (not only the payloads) of old finished events no ledger entry refers to. */
       delete_rows: z.boolean().default(false),
     })

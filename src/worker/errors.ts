@@ -59,16 +59,14 @@ export function classifyError(thrown: unknown): ErrorVerdict {
     return verdict(error.retryable ? 'transient' : 'permanent', error.detail ?? 'handler');
   }
   if (error.errorCode === 'enforced_spend_limit_reached') return verdict('permanent', 'spend_limit');
+  // Before the status: Octokit reports a request that got no answer as status 500, with the cause inside.
+  const trouble = connectionTrouble(error);
+  if (trouble) return verdict('transient', trouble);
   if (typeof error.status === 'number') {
     const status = error.status;
     if (TRANSIENT_STATUS.has(status) || status >= 500) return verdict('transient', `http_${status}`);
     if (status === 403 && isRateLimited(error)) return verdict('transient', 'http_403_rate_limit');
     return verdict('permanent', `http_${status}`);
-  }
-  const trouble = connectionTrouble(error);
-  if (trouble) return verdict('transient', trouble);
-  if (error.name === 'AbortError' || error.name === 'TimeoutError' || /timed? ?out/i.test(error.name ?? '')) {
-    return verdict('transient', 'timeout');
   }
   if (error.name === 'APIConnectionError') return verdict('transient', 'network');
   if (thrown instanceof SyntaxError || thrown instanceof TypeError || thrown instanceof RangeError) {
@@ -77,10 +75,14 @@ export function classifyError(thrown: unknown): ErrorVerdict {
   return verdict('transient', 'error');
 }
 
-/** Looks through the error and its causes (fetch wraps socket errors) for a connection or lock code. */
-function connectionTrouble(error: ErrorLike): 'network' | 'sqlite_busy' | undefined {
+/**
+ * Looks through the error and its causes (fetch and Octokit wrap socket errors and timeouts) for a lock
+ * code, a timeout or a connection code.
+ */
+function connectionTrouble(error: ErrorLike): 'network' | 'timeout' | 'sqlite_busy' | undefined {
   for (let current: ErrorLike | undefined = error, depth = 0; current && depth < 5; depth++) {
     if (current.code && /^SQLITE_(BUSY|LOCKED)/.test(current.code)) return 'sqlite_busy';
+    if (current.name === 'AbortError' || /timed? ?out/i.test(current.name ?? '')) return 'timeout';
     if (current.code && NETWORK_CODES.has(current.code)) return 'network';
     current = current.cause as ErrorLike | undefined;
   }
