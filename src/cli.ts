@@ -1,8 +1,9 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { parseDuration, parsePositiveInt } from './duration.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { QUEUE_OPTIONS } from './intake/inputs.js';
+import { PAUSE_KINDS } from './metrics/api-limits.js';
 import { EVENT_STATUSES } from './store/types.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
@@ -123,6 +124,30 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
       run(async () => {
         const { runReplay } = await import('./commands/replay.js');
         return runReplay(refs, command.optsWithGlobals());
+      }),
+    );
+
+  program
+    .command('resume')
+    .description('lift a rate-limit pause or the Anthropic spend-limit stop now; the events it parked become due')
+    .addArgument(
+      new Argument('<kind>', 'which pause: github, anthropic (429/529), anthropic_spend (spend limit) or all').choices([
+        ...PAUSE_KINDS,
+        'all',
+      ]),
+    )
+    .option('--note <text>', 'why, kept in the pause history that hls stats shows')
+    .option('--dry-run', 'print what would be resumed and change nothing')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nEach lifted pause is recorded (who, when, note) and listed by `hls stats` under "resumed".\n' +
+        'If the limit is still in force, the next request is refused again and the pause comes back.\n',
+    )
+    .action((kind: string, _options, command: Command) =>
+      run(async () => {
+        const { runResume } = await import('./commands/resume.js');
+        return runResume(kind, command.optsWithGlobals());
       }),
     );
 
