@@ -131,7 +131,7 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .command('resume')
     .description('lift a rate-limit pause or the Anthropic spend-limit stop now; the events it parked become due')
     .addArgument(
-      new Argument('<kind>', 'which pause: github, anthropic (429/529), anthropic_spend (spend limit) or all').choices([
+      new Argument('<kind>', 'the kind of pause to lift, as hls stats names it').choices([
         ...PAUSE_KINDS,
         'all',
       ]),
@@ -141,8 +141,11 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
-      '\nEach lifted pause is recorded (who, when, note) and listed by `hls stats` under "resumed".\n' +
-        'If the limit is still in force, the next request is refused again and the pause comes back.\n',
+      '\nKinds: github (a GitHub rate-limit answer), anthropic (an Anthropic 429/529 with retry-after),\n' +
+        'anthropic_spend (the Anthropic spend limit), all.\n' +
+        'Each lifted pause is recorded (who, when, --note) and listed by `hls stats` under "resumed by hand".\n' +
+        'If the limit is still in force, the next request is refused again and the pause comes back.\n' +
+        'Exit: 0 done (also when nothing was paused), 64 usage, 66 no database, 75 database busy, 78 config.\n',
     )
     .action((kind: string, _options, command: Command) =>
       run(async () => {

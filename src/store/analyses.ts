@@ -163,6 +163,14 @@ export function findCheckpoint(db: Db, eventId: number, replayGeneration: number
   ).get(eventId, replayGeneration) as Checkpoint | undefined;
 }
 
+/** The GitHub actions recorded for a ledger row so far (JSON), or null. */
+export function recordedActions(db: Db, analysisId: number): string | null {
+  return (
+    (statement(db, `SELECT github_actions_json FROM claude_analyses WHERE id = ?`).pluck().get(analysisId) as
+      string | null | undefined) ?? null
+  );
+}
+
 export function recordActions(db: Db, analysisId: number, actionsJson: string): void {
   statement(db, `UPDATE claude_analyses SET github_actions_json = ? WHERE id = ?`).run(actionsJson, analysisId);
 }
