@@ -42,14 +42,14 @@ function startWorker(ws: Workspace, args: string[]): { child: ChildProcess; done
 }
 
 async function registered(ws: Workspace, id: string, pid: number): Promise<WorkerRow> {
-  return waitFor(
+  return (await waitFor<WorkerRow | undefined>(
     () => {
       const row = workerRow(ws.db, id);
       return row?.pid === pid ? row : undefined;
     },
     15_000,
     `worker ${id} registered`,
-  );
+  ))!;
 }
 
 describe('worker identity', () => {
