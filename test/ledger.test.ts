@@ -6,6 +6,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_PRICES } from '../src/config/prices.js';
+import { costUsd, maxCostUsd, promptTokenBound } from '../src/pipeline/cost.js';
 import { defaultTriage, type MessagesRequest, type ScriptedReply } from './fakes/anthropic.js';
 import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
@@ -96,7 +98,7 @@ describe('the ledger of model calls', () => {
       () =>
         query<{ status: string }>(s!.db, 'SELECT status FROM webhook_events WHERE id = ?', id)[0]!.status ===
         'completed',
-      20_000,
+      40_000,
       'the event completed by the second worker',
     );
     rescuer.child.kill('SIGTERM');
@@ -150,7 +152,7 @@ describe('the ledger of model calls', () => {
     expect(metrics.get('hls_model_requests_total{model="claude-sonnet-5-5",outcome="ok"}')).toBe(1);
     expect(metrics.get('hls_model_cost_usd_total{model="claude-sonnet-5-5"}')).toBeCloseTo(spent, 12);
     expect(metrics.get('hls_budget_remaining_usd{scope="all"}')).toBeCloseTo(5 - spent, 12);
-  }, 60_000);
+  }, 90_000);
 
   it('without a budget, a call in flight is still on record at a worst case bounded by the prompt bytes', async () => {
     s = await stage({ anthropic: { respond: holdFirstCall() } });
@@ -186,4 +188,61 @@ describe('the ledger of model calls', () => {
     expect(settled!.claude_cost_usd).toBeLessThan(row!.reserved_usd!);
     expect(settled!.input_tokens).toBeGreaterThan(0);
   }, 30_000);
+});
+
+/** mulberry32: a seeded PRNG, so that a failing case can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('the worst case a call is recorded at (in process, generated inputs)', () => {
+  const random = prng(20261130);
+  const int = (max: number) => Math.floor(random() * (max + 1));
+  /** Text of random code points: ASCII, accents, CJK, emoji (4 UTF-8 bytes, 2 UTF-16 units), controls. */
+  const text = (length: number) =>
+    String.fromCodePoint(
+      ...Array.from(
+        { length },
+        () => [int(0x7f), 0xc0 + int(0x3f), 0x4e00 + int(0x5000), 0x1f300 + int(0x2ff)][int(3)]!,
+      ),
+    );
+
+  it('bounds the real cost of every split of the prompt tokens (cache writes, reads) and output', () => {
+    for (let i = 0; i < 5000; i++) {
+      const [model, prices] = Object.entries(DEFAULT_PRICES)[int(Object.keys(DEFAULT_PRICES).length - 1)]!;
+      // Up to 300K prompt tokens, so that a long-context tier is crossed both ways.
+      const bound = i % 2 === 0 ? promptTokenBound([text(int(2000))]) : int(300_000);
+      const maxTokens = 1 + int(64_000);
+      const tokens = int(bound);
+      const cacheWrite = int(tokens);
+      const cacheRead = int(tokens - cacheWrite);
+      const write1h = int(cacheWrite);
+      const usage = {
+        input_tokens: tokens - cacheWrite - cacheRead,
+        output_tokens: int(maxTokens),
+        cache_creation_input_tokens: cacheWrite,
+        cache_read_input_tokens: cacheRead,
+        cache_creation: { ephemeral_5m_input_tokens: cacheWrite - write1h, ephemeral_1h_input_tokens: write1h },
+      };
+      const worst = maxCostUsd(bound, maxTokens, prices);
+      expect(costUsd(usage, prices), `${model} ${JSON.stringify(usage)} bound ${bound}`).toBeLessThanOrEqual(
+        worst * (1 + 1e-12),
+      );
+    }
+  });
+
+  it('counts at least one token per UTF-8 byte, whatever the text', () => {
+    for (let i = 0; i < 2000; i++) {
+      const texts = Array.from({ length: 1 + int(3) }, () => text(int(500)));
+      const bytes = texts.reduce((total, t) => total + Buffer.byteLength(t, 'utf8'), 0);
+      expect(promptTokenBound(texts)).toBeGreaterThanOrEqual(bytes);
+    }
+  });
 });

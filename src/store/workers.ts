@@ -51,6 +51,7 @@ export function registerWorker(
  */
 function exitedHere(w: WorkerRecord, host: string): boolean {
   if (w.host !== host) return false;
+  if (w.pid === process.pid) return true; // the pid was reused: by this very process
   try {
     process.kill(w.pid, 0);
     return false;
