@@ -131,10 +131,7 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .command('resume')
     .description('lift a rate-limit pause or the Anthropic spend-limit stop now; the events it parked become due')
     .addArgument(
-      new Argument('<kind>', 'the kind of pause to lift, as hls stats names it').choices([
-        ...PAUSE_KINDS,
-        'all',
-      ]),
+      new Argument('<kind>', 'the kind of pause to lift, as hls stats names it').choices([...PAUSE_KINDS, 'all']),
     )
     .option('--note <text>', 'why, kept in the pause history that hls stats shows')
     .option('--dry-run', 'print what would be resumed and change nothing')
