@@ -736,7 +736,7 @@ describe('hls queue when the database is unavailable', () => {
 });
 
 describe('hls queue database file', () => {
-  it('creates a private WAL database at the current schema version (3)', async () => {
+  it('creates a private WAL database at the current schema version (5)', async () => {
     const { db, bodyFile } = setup();
     expectQueued(await runHls(queueArgs(bodyFile), { env: { HLS_DB: db } }), 'issues.opened', 'octo-org/widgets');
     expect(statSync(db).mode & 0o777).toBe(0o600);
@@ -745,7 +745,7 @@ describe('hls queue database file', () => {
     const reader = new Database(db, { readonly: true });
     try {
       expect(reader.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(reader.pragma('user_version', { simple: true })).toBe(4);
+      expect(reader.pragma('user_version', { simple: true })).toBe(5);
       expectQueued(await runHls(queueArgs(bodyFile), { env: { HLS_DB: db } }), 'issues.opened', 'octo-org/widgets');
       for (const file of [db, `${db}-wal`, `${db}-shm`]) {
         expect(existsSync(file), file).toBe(true);
