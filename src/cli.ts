@@ -1,9 +1,10 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { RANGES } from './config/ranges.js';
 import { parseDuration, parsePositiveInt, type MsRange } from './duration.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { QUEUE_OPTIONS } from './intake/inputs.js';
+import { PAUSE_KINDS } from './metrics/api-limits.js';
 import { EVENT_STATUSES } from './store/types.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
@@ -139,6 +140,30 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
       run(async () => {
         const { runReplay } = await import('./commands/replay.js');
         return runReplay(refs, command.optsWithGlobals());
+      }),
+    );
+
+  program
+    .command('resume')
+    .description('lift a rate-limit pause or the Anthropic spend-limit stop now; the events it parked become due')
+    .addArgument(
+      new Argument('<kind>', 'the kind of pause to lift, as hls stats names it').choices([...PAUSE_KINDS, 'all']),
+    )
+    .option('--note <text>', 'why, kept in the pause history that hls stats shows')
+    .option('--dry-run', 'print what would be resumed and change nothing')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nKinds: github (a GitHub rate-limit answer), anthropic (an Anthropic 429/529 with retry-after),\n' +
+        'anthropic_spend (the Anthropic spend limit), all.\n' +
+        'Each lifted pause is recorded (who, when, --note) and listed by `hls stats` under "resumed by hand".\n' +
+        'If the limit is still in force, the next request is refused again and the pause comes back.\n' +
+        'Exit: 0 done (also when nothing was paused), 64 usage, 66 no database, 75 database busy, 78 config.\n',
+    )
+    .action((kind: string, _options, command: Command) =>
+      run(async () => {
+        const { runResume } = await import('./commands/resume.js');
+        return runResume(kind, command.optsWithGlobals());
       }),
     );
 

@@ -238,14 +238,16 @@ describe('chaos', () => {
     expect(expiries.filter((row) => !killed.has(row.worker))).toEqual([]); // no live worker lost a lease
     expect(leaseExpired).toBeLessThanOrEqual(CONCURRENCY * kills);
 
-    // Model calls. A call is paid once the API has received it. A victim's call is either
-    //  (a) answered and its ledger row committed: the next attempt resumes from that checkpoint and does
-    //      not call again; or
-    //  (b) cut by the kill before the row was committed: the next attempt (which starts only after the
-    //      victim is dead and its lease expired) finds no checkpoint and pays again.
-    // So each event has exactly one ledger row, `ok`; the calls beyond one per event are the (b) calls,
-    // paid but absent from the ledger; each belongs to an attempt that a kill orphaned. A victim holds at
-    // most CONCURRENCY (1) event, so extra calls ≤ orphaned attempts ≤ kills.
+    // Model calls. A call is paid once the API has received it, and its ledger row (`sent`) is written
+    // before it is sent. A victim's call is either
+    //  (a) answered and its row settled: the next attempt resumes from that checkpoint and does not call
+    //      again; or
+    //  (b) cut by the kill: the rescue settles its row as `unsettled` at its worst case, and the next
+    //      attempt (which starts only after the victim is dead and its lease expired) pays again.
+    // So each event has exactly one `ok` row; the calls beyond one per event are the (b) calls, each on
+    // record as `unsettled` and belonging to an attempt that a kill orphaned (a kill between the row and
+    // the request leaves an `unsettled` row for a call never sent). A victim holds at most CONCURRENCY
+    // (1) event, so extra calls ≤ unsettled rows ≤ orphaned attempts ≤ kills.
     const calls = anthropic.messageCalls();
     const modelCalls = calls.length;
     const extraCalls = modelCalls - EVENTS;
@@ -273,14 +275,24 @@ describe('chaos', () => {
 
     const ledger = query<{ webhook_id: number; outcome: string; n: number }>(
       db,
-      'SELECT webhook_id, outcome, count(*) AS n FROM claude_analyses GROUP BY webhook_id, outcome',
+      `SELECT webhook_id, outcome, count(*) AS n FROM claude_analyses WHERE outcome != 'unsettled'
+        GROUP BY webhook_id, outcome`,
     );
     expect(ledger).toHaveLength(EVENTS);
     expect(ledger.filter((row) => row.outcome !== 'ok' || row.n !== 1)).toEqual([]);
-    expect(modelCalls - EVENTS).toBe(extraCalls); // the (b) calls: paid, not in the ledger
+    // The (b) calls: paid, and on record at their worst case.
+    const unsettled = query<{ webhook_id: number; attempt: number; cost: number; reserved: number }>(
+      db,
+      `SELECT webhook_id, attempt, claude_cost_usd AS cost, reserved_usd AS reserved FROM claude_analyses
+        WHERE outcome = 'unsettled'`,
+    );
+    expect(unsettled.length).toBeGreaterThanOrEqual(extraCalls);
+    expect(unsettled.length).toBeLessThanOrEqual(leaseExpired);
+    expect(unsettled.filter((row) => !(row.reserved > 0 && row.cost === row.reserved))).toEqual([]);
+    expect(query(db, `SELECT count(*) AS n FROM claude_analyses WHERE outcome = 'sent'`)).toEqual([{ n: 0 }]);
     const withoutActions = query<{ n: number }>(
       db,
-      'SELECT count(*) AS n FROM claude_analyses WHERE github_actions_json IS NULL',
+      `SELECT count(*) AS n FROM claude_analyses WHERE outcome = 'ok' AND github_actions_json IS NULL`,
     )[0]!.n;
     expect(withoutActions).toBe(0);
 
@@ -310,7 +322,8 @@ describe('chaos', () => {
 
     console.log(
       `chaos: events=${EVENTS} workers=${WORKERS} kills=${kills} model_calls=${modelCalls} extra_calls=${extraCalls} ` +
-        `comments=${comments} duplicates=${duplicates} lease_expired=${leaseExpired} seconds=${seconds.toFixed(1)}`,
+        `unsettled=${unsettled.length} comments=${comments} duplicates=${duplicates} lease_expired=${leaseExpired} ` +
+        `seconds=${seconds.toFixed(1)}`,
     );
   }, 150_000);
 });

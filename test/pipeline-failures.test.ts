@@ -344,7 +344,12 @@ describe('checkpoint: a paid analysis is never bought twice', () => {
     expect(first.code).toBe(0);
     expect(eventRow(s.db, id)).toMatchObject({ status: 'retry', attempts: 1, error_class: 'transient:http_502' });
     expect(analyses(s.db)).toHaveLength(1);
-    expect(analyses(s.db)[0]).toMatchObject({ outcome: 'ok', github_actions_json: null });
+    expect(analyses(s.db)[0]).toMatchObject({ outcome: 'ok' });
+    // The labels went on before the comment failed: on record at once, the comment still to do.
+    expect(JSON.parse(analyses(s.db)[0]!.github_actions_json!)).toMatchObject({
+      labels: { action: 'added' },
+      comment: { action: 'pending' },
+    });
     expect(commentPosts(s, 21).map((r) => r.status)).toEqual([502]);
 
     await waitFor(() => eventRow(s!.db, id).scheduled_at <= Date.now(), 5000, 'the retry to be due');

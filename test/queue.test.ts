@@ -736,7 +736,7 @@ describe('hls queue when the database is unavailable', () => {
 });
 
 describe('hls queue database file', () => {
-  it('creates a private WAL database at the current schema version (3)', async () => {
+  it('creates a private WAL database at the current schema version (5)', async () => {
     const { db, bodyFile } = setup();
     expectQueued(await runHls(queueArgs(bodyFile), { env: { HLS_DB: db } }), 'issues.opened', 'octo-org/widgets');
     expect(statSync(db).mode & 0o777).toBe(0o600);
@@ -745,7 +745,7 @@ describe('hls queue database file', () => {
     const reader = new Database(db, { readonly: true });
     try {
       expect(reader.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(reader.pragma('user_version', { simple: true })).toBe(4);
+      expect(reader.pragma('user_version', { simple: true })).toBe(5);
       expectQueued(await runHls(queueArgs(bodyFile), { env: { HLS_DB: db } }), 'issues.opened', 'octo-org/widgets');
       for (const file of [db, `${db}-wal`, `${db}-shm`]) {
         expect(existsSync(file), file).toBe(true);
@@ -773,7 +773,7 @@ describe('hls queue under concurrency', () => {
     expect(stored.map((row) => row.id).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(stored.map((row) => row.delivery_id))).toEqual(new Set(deliveries));
     expect(query(db, 'SELECT count(*) AS n FROM event_history')).toEqual([{ n: 50 }]);
-    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 4 }]);
+    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
   }, 40_000);
 
   it('20 processes with the same delivery id store it once', async () => {

@@ -27,7 +27,7 @@ describe('schema migrations', () => {
     const result = await runHls(['stats', '--json', '--db', db]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).queue.total).toBe(1);
-    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 4 }]);
+    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
     const tables = query<{ name: string }>(db, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).map(
       (t) => t.name,
     );
@@ -41,7 +41,7 @@ describe('schema migrations', () => {
     const db = versionOneDatabase();
     const results = await Promise.all(Array.from({ length: 10 }, () => runHls(['stats', '--json', '--db', db])));
     expect(results.map((r) => r.code)).toEqual(Array(10).fill(0));
-    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 4 }]);
+    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
     expect(query(db, `SELECT count(*) AS n FROM pragma_table_info('claude_analyses') WHERE name = 'outcome'`)).toEqual([
       { n: 1 },
     ]);
@@ -54,6 +54,6 @@ describe('schema migrations', () => {
     conn.close();
     const result = await runHls(['stats', '--db', db]);
     expect(result.code).toBe(78);
-    expect(result.stderr).toBe('error: database schema version 99 is newer than this hls supports (4): upgrade hls\n');
+    expect(result.stderr).toBe('error: database schema version 99 is newer than this hls supports (5): upgrade hls\n');
   });
 });

@@ -1,4 +1,5 @@
 import { CliError, EXIT } from '../exit-codes.js';
+import { eventLedger, type LedgerEntry } from '../store/analyses.js';
 import { analysisTotals, eventHistory, findEvent } from '../store/find.js';
 import type { EventRow } from '../store/types.js';
 import { commandContext, openForCommand, type GlobalOptions } from './context.js';
@@ -22,9 +23,11 @@ export function runShow(ref: string, flags: ShowFlags): number {
       return EXIT.OK;
     }
     const history = eventHistory(db, event.id);
+    const calls = eventLedger(db, event.id);
     const report = {
       ...eventSummary(event),
       analyses: analysisTotals(db, event.id),
+      calls: calls.map((call) => ({ ...call, created_at: isoTime(call.created_at) })),
       history: history.map((h) => ({ ...h, at: isoTime(h.at) })),
     };
     if (flags.json) {
@@ -48,6 +51,7 @@ export function runShow(ref: string, flags: ShowFlags): number {
       ...(report.payload.url ? [`url         ${report.payload.url}`] : []),
       `sender      ${event.sender_login ?? '-'} (${event.sender_type ?? '-'})`,
       `analyses    ${report.analyses.analyses}  tokens ${report.analyses.tokens}  cost $${report.analyses.cost_usd.toFixed(4)}`,
+      ...calls.map(callLine),
       '',
       ...table(
         ['at', 'from', 'to', 'attempt', 'worker', 'detail'],
@@ -65,6 +69,12 @@ export function runShow(ref: string, flags: ShowFlags): number {
   } finally {
     db.close();
   }
+}
+
+/** One model call; `sent` and `unsettled` ones are counted at their worst case. */
+function callLine(call: LedgerEntry): string {
+  const atWorst = call.outcome === 'sent' || call.outcome === 'unsettled' ? ' (worst case)' : '';
+  return `  call ${call.id}  ${isoTime(call.created_at)}  ${call.model ?? '-'}  ${call.outcome}  tokens ${call.tokens}  $${call.cost_usd.toFixed(4)}${atWorst}`;
 }
 
 function eventSummary(event: EventRow) {

@@ -6,6 +6,7 @@ import { workerState } from '../store/workers.js';
 import { applyThresholdFlags, CHECK, evaluateCheck, unknownLine } from './check.js';
 import { commandContext, openForCommand, type CommandContext, type GlobalOptions } from './context.js';
 import { formatMs, formatPercent, isoTime, printJson, printLines, table } from './format.js';
+import { resumedReport } from './resume.js';
 import { runStatsPrometheus } from './stats-prometheus.js';
 
 export interface StatsFlags extends GlobalOptions {
@@ -112,6 +113,13 @@ export function statsReport(
     workers: workersReport(s, at.now),
     rate_limits: s.rateLimits.map(rateLimitReport),
     pauses: s.pauses.map(pauseReport),
+    resumed_pauses: s.resumedPauses.map(resumedReport),
+    model_calls: {
+      in_flight: s.callsInFlight.calls,
+      in_flight_worst_case_usd: s.callsInFlight.usd,
+      unsettled_today: s.unsettledToday.calls,
+      unsettled_today_usd: s.unsettledToday.usd,
+    },
     daily: s.daily,
   };
 }
@@ -172,6 +180,7 @@ function statsText(r: StatsReport): string[] {
     `window      received ${w.received}  completed ${w.completed}  failed ${w.failed}  skipped ${w.skipped}  retries ${w.retries}  success ${formatPercent(w.success_rate)}`,
     `processing  p50 ${formatMs(w.processing_ms.p50)}  p95 ${formatMs(w.processing_ms.p95)}  (${w.processing_ms.count} completed)`,
     `today       analyses ${r.today.analyses}  tokens ${r.today.tokens}  cost $${r.today.cost_usd.toFixed(4)}`,
+    `model calls in flight ${r.model_calls.in_flight} (worst case $${r.model_calls.in_flight_worst_case_usd.toFixed(4)})  unsettled today ${r.model_calls.unsettled_today} ($${r.model_calls.unsettled_today_usd.toFixed(4)} at worst case)`,
     `budget      ${budgetLine(r.budget)}`,
     `workers     ${r.workers.live} live, ${r.workers.stale} stale, ${r.workers.stopped} stopped today`,
     ...r.workers.list
@@ -183,6 +192,11 @@ function statsText(r: StatsReport): string[] {
     ...rateLimitLines(r.rate_limits),
     `pauses      ${r.pauses.length === 0 ? 'none' : `${r.pauses.length} active`}`,
     ...r.pauses.map((p) => `  ${p.kind}  until ${p.until}  hits ${p.hits}  ${p.reason}`),
+    ...(r.resumed_pauses.length === 0 ? [] : ['resumed by hand']),
+    ...r.resumed_pauses.map(
+      (p) =>
+        `  ${p.kind}  at ${p.resumed_at} by ${p.resumed_by}  (${p.reason}, until ${p.until})  ${p.events_resumed} event(s) made due${p.note ? `  note: ${p.note}` : ''}`,
+    ),
     '',
     ...table(
       ['event', 'total', 'completed', 'skipped', 'failed', 'waiting'],

@@ -3,6 +3,7 @@ import { anthropicKey } from '../clients/anthropic.js';
 import { githubToken } from '../clients/github.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { registerBuiltinHandlers } from '../pipeline/handlers/index.js';
+import { WorkerIdInUseError } from '../store/workers.js';
 import { HandlerRegistry } from '../worker/handlers.js';
 import { Worker } from '../worker/runner.js';
 import { stopOnSignals } from '../worker/signals.js';
@@ -56,6 +57,9 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
   const removeSignalHandlers = stopOnSignals(worker, log);
   try {
     await worker.run();
+  } catch (error) {
+    if (error instanceof WorkerIdInUseError) throw new CliError(error.message, EXIT.TEMP_FAIL);
+    throw error;
   } finally {
     removeSignalHandlers();
     db.close();

@@ -1,3 +1,4 @@
+import { callsInFlight, unsettledCalls, type CallCount } from '../store/analyses.js';
 import { committedUsd } from '../store/budget.js';
 import { HISTOGRAM_BOUNDS, histogram, type HistogramName, type HistogramSeries } from '../store/metrics.js';
 import type { Db } from '../store/open.js';
@@ -29,8 +30,11 @@ export interface MetricsSnapshot {
   now: number;
   events: { event: string; status: EventStatus; count: number }[];
   oldestDueAt: number | null;
-  /** Model calls from the ledger (prompts recorded without being sent are left out). */
+  /** Settled model calls from the ledger (prompts recorded without being sent, and calls in flight, are left out). */
   ledger: LedgerRow[];
+  /** Calls in flight at their worst case, and every call settled at its worst case (orphaned in flight). */
+  callsInFlight: CallCount;
+  unsettled: CallCount;
   budgets: (BudgetScope & { committedUsd: number })[];
   histograms: Record<HistogramName, HistogramSeries[]>;
   /** The newest reading of each limit whose window has not reset yet (a rotated token's drop out). */
@@ -61,9 +65,11 @@ export function collectMetrics(db: Db, now: number, budgets: BudgetScope[]): Met
                   sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
                   sum(cache_write_tokens) AS cache_write_tokens, sum(cache_read_tokens) AS cache_read_tokens,
                   sum(claude_cost_usd) AS cost_usd
-             FROM claude_analyses WHERE outcome != 'not_sent' GROUP BY 1, 2 ORDER BY 1, 2`,
+             FROM claude_analyses WHERE outcome NOT IN ('not_sent', 'sent') GROUP BY 1, 2 ORDER BY 1, 2`,
         )
         .all() as LedgerRow[],
+      callsInFlight: callsInFlight(db),
+      unsettled: unsettledCalls(db, 0),
       budgets: budgets.map((b) => ({ ...b, committedUsd: committedUsd(db, day, b.repository) })),
       histograms,
       rateLimits: latestRateLimits(db).filter((r) => r.reset_at === null || r.reset_at > now),

@@ -45,6 +45,20 @@ export function hlsMetricFamilies(s: MetricsSnapshot): MetricFamily[] {
       'Cost in USD of the model calls in the ledger, by model.',
       byModel(s).map(([model, rows]) => ({ labels: { model }, value: sum(rows, 'cost_usd') })),
     ),
+    gauge('hls_model_calls_in_flight', 'Model calls sent and not answered yet (ledger outcome sent).', [
+      { labels: {}, value: s.callsInFlight.calls },
+    ]),
+    gauge('hls_model_in_flight_worst_case_usd', 'Worst-case cost in USD of the model calls in flight.', [
+      { labels: {}, value: s.callsInFlight.usd },
+    ]),
+    counter(
+      'hls_model_unsettled_calls_total',
+      'Model calls whose answer was never read (worker killed, hung or stopped in flight), counted at their worst case.',
+      [{ labels: {}, value: s.unsettled.calls }],
+    ),
+    counter('hls_model_unsettled_cost_usd_total', 'Worst-case cost in USD of the unsettled model calls.', [
+      { labels: {}, value: s.unsettled.usd },
+    ]),
     gauge(
       'hls_budget_remaining_usd',
       'Daily budget left today (UTC), in USD: scope "all" for claude.daily_budget_usd, else the repository.',

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { GitHub } from '../clients/github.js';
+import { recordActions, recordedActions } from '../store/analyses.js';
 import { cachedLabels, stickyComment, storeLabels, storeStickyComment, type RepoLabel } from '../store/github-cache.js';
 import type { Db } from '../store/open.js';
 import type { Triage } from './analysis.js';
@@ -9,12 +10,19 @@ import { hasThreadMarker, sanitizeModelText, threadMarker } from './sanitize.js'
 export interface ActionRecord {
   /** Why nothing was written, when nothing was: "dry run" or "no GitHub token". */
   planned_only: string | null;
-  comment: { action: 'created' | 'updated' | 'unchanged' | 'planned' | 'disabled'; id?: number; url?: string | null };
+  /** `pending`: an attempt stopped before this step (a rate-limit deferral, a crash); the next one does it. */
+  comment: {
+    action: 'created' | 'updated' | 'unchanged' | 'planned' | 'disabled' | 'pending';
+    id?: number;
+    url?: string | null;
+  };
   labels: { action: 'added' | 'unchanged' | 'planned' | 'disabled'; added: string[]; ignored: string[] };
 }
 
 interface ActArgs {
   db: Db;
+  /** The ledger row the record belongs to: an earlier attempt may have recorded part of it. */
+  analysisId: number;
   github: GitHub | undefined;
   config: LoadedConfig;
   repo: RepositoryConfig;
@@ -27,16 +35,48 @@ interface ActArgs {
   signal: AbortSignal;
 }
 
-/** Posts or updates the thread's one comment and applies the labels the policy allows. */
+/**
+ * Posts or updates the thread's one comment and applies the labels the policy allows. The record says
+ * what hls did across the attempts of one analysis: labels added before an attempt stopped are kept
+ * on record (saved as soon as they are added), and so is a comment an earlier attempt created.
+ */
 export async function applyActions(args: ActArgs): Promise<ActionRecord> {
   const plannedOnly = args.dryRun ? 'dry run' : args.github ? null : 'no GitHub token';
-  const labels = await planLabels(args, plannedOnly);
+  const earlier = earlierRecord(args.db, args.analysisId);
+  const labels = withEarlierLabels(earlier?.labels, await planLabels(args, plannedOnly));
+  if (labels.action === 'added') {
+    const comment = earlier?.comment ?? { action: 'pending' as const };
+    recordActions(args.db, args.analysisId, JSON.stringify({ planned_only: plannedOnly, comment, labels }));
+  }
   const comment = args.repo.comments.auto_post
     ? plannedOnly
       ? { action: 'planned' as const }
       : await upsertComment(args, args.github!)
     : { action: 'disabled' as const };
-  return { planned_only: plannedOnly, comment, labels };
+  return { planned_only: plannedOnly, comment: withEarlierComment(earlier?.comment, comment), labels };
+}
+
+function earlierRecord(db: Db, analysisId: number): ActionRecord | undefined {
+  const json = recordedActions(db, analysisId);
+  return json ? (JSON.parse(json) as ActionRecord) : undefined;
+}
+
+/** Labels an earlier attempt added are on the issue now, so this attempt finds them present. */
+function withEarlierLabels(
+  earlier: ActionRecord['labels'] | undefined,
+  now: ActionRecord['labels'],
+): ActionRecord['labels'] {
+  if (earlier?.action !== 'added' || (now.action !== 'added' && now.action !== 'unchanged')) return now;
+  return { ...now, action: 'added', added: [...new Set([...earlier.added, ...now.added])] };
+}
+
+/** A comment an earlier attempt created or updated is found unchanged by this one. */
+function withEarlierComment(
+  earlier: ActionRecord['comment'] | undefined,
+  now: ActionRecord['comment'],
+): ActionRecord['comment'] {
+  const wrote = earlier?.action === 'created' || earlier?.action === 'updated';
+  return wrote && now.action === 'unchanged' ? { ...now, action: earlier.action } : now;
 }
 
 /** Releases and other events without an issue or pull request: nothing to comment on or label. */

@@ -2,13 +2,20 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { LoadedConfig } from '../config/load.js';
 import { modelScope, SHORT_PAUSE_MS, spendScope } from '../limits/anthropic-gate.js';
 import { RateLimitWait } from '../limits/wait.js';
-import { recordAnalysis, type AnalysisOutcome } from '../store/analyses.js';
+import {
+  dropUnbilledCall,
+  recordAnalysis,
+  recordSentCall,
+  settleAtWorstCase,
+  settleCall,
+  type AnalysisOutcome,
+} from '../store/analyses.js';
 import { releaseReservation, reserveBudget, settleReservation, type Reservation } from '../store/budget.js';
 import type { Db } from '../store/open.js';
 import { activePause, type Pause } from '../store/rate-limits.js';
 import type { EventRow } from '../store/types.js';
 import { parseTriage, TRIAGE_JSON_SCHEMA, type Triage } from './analysis.js';
-import { costUsd, maxCostUsd, pricesFor } from './cost.js';
+import { costUsd, maxCostUsd, pricesFor, promptTokenBound } from './cost.js';
 import type { RepositoryConfig } from './filter.js';
 import { loadSystemPrompt, type RenderedPrompt } from './prompt.js';
 
@@ -64,8 +71,8 @@ function nextUtcMidnight(now: number): number {
 }
 
 /**
- * One model call for one event: estimate, reserve budget, call, settle, and write the ledger row before
- * anything else happens. A call that does not fit the budget defers the event to the next UTC day; a
+ * One model call for one event: estimate its worst case, reserve budget, write the ledger row (`sent`),
+ * call, and settle the row and the reservation to the real cost before anything else happens. A call that does not fit the budget defers the event to the next UTC day; a
  * spend-limit stop or a long rate-limit pause (shared by all processes) defers it until that ends.
  */
 export async function analyseEvent(args: AnalysisArgs): Promise<AnalysisResult> {
@@ -105,10 +112,14 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
     messages: [{ role: 'user' as const, content: prompt.text }],
   };
   const limits = { dailyUsd: config.claude.daily_budget_usd, repositoryUsd: repo.daily_budget_usd };
+  const budgeted = limits.dailyUsd !== undefined || limits.repositoryUsd !== undefined;
+  // A budget needs the exact count; without one, the bound costs no request.
+  const promptTokens = budgeted
+    ? (await client.messages.countTokens(request, { signal })).input_tokens
+    : promptTokenBound([request.system[0].text, prompt.text]);
+  const estimate = maxCostUsd(promptTokens, choice.maxTokens, prices);
   let reservation: Reservation | null = null;
-  if (limits.dailyUsd !== undefined || limits.repositoryUsd !== undefined) {
-    const counted = await client.messages.countTokens(request, { signal });
-    const estimate = maxCostUsd(counted.input_tokens, choice.maxTokens, prices);
+  if (budgeted) {
     const smallest = Math.min(limits.dailyUsd ?? Infinity, limits.repositoryUsd ?? Infinity);
     if (estimate > smallest) {
       throw new UnusableAnswerError(
@@ -127,6 +138,12 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
     }
   }
 
+  const callId = recordSentCall(db, {
+    ...ledgerEntry(event, prompt, choice),
+    reservedUsd: estimate,
+    attempt: event.attempts,
+    reservationId: reservation?.id ?? null,
+  });
   const started = Date.now();
   let message: Anthropic.Message;
   let requestId: string | null;
@@ -144,11 +161,17 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
     message = data;
     requestId = request_id ?? null;
   } catch (error) {
-    if (reservation) releaseReservation(db, reservation, Date.now());
+    if (mayHaveBeenBilled(error, signal)) {
+      settleAtWorstCase(db, Date.now(), callId);
+    } else {
+      db.transaction(() => {
+        dropUnbilledCall(db, callId);
+        if (reservation) releaseReservation(db, reservation, Date.now());
+      })();
+    }
     throw error;
   }
   const cost = costUsd(message.usage, prices);
-  if (reservation) settleReservation(db, reservation, cost, Date.now());
 
   const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
   const parsed = parseTriage(text);
@@ -160,25 +183,37 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
         : parsed.ok
           ? 'ok'
           : 'invalid';
-  const analysisId = recordAnalysis(db, {
-    ...ledgerEntry(event, prompt, choice),
-    response: text,
-    outcome,
-    analysisJson: outcome === 'ok' && parsed.ok ? JSON.stringify(parsed.triage) : null,
-    inputTokens: message.usage.input_tokens,
-    outputTokens: message.usage.output_tokens,
-    cacheWriteTokens: message.usage.cache_creation_input_tokens ?? 0,
-    cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
-    costUsd: cost,
-    processingMs: Date.now() - started,
-    requestId,
-  });
+  db.transaction(() => {
+    if (reservation) settleReservation(db, reservation, cost, Date.now());
+    settleCall(db, callId, {
+      response: text,
+      outcome,
+      analysisJson: outcome === 'ok' && parsed.ok ? JSON.stringify(parsed.triage) : null,
+      inputTokens: message.usage.input_tokens,
+      outputTokens: message.usage.output_tokens,
+      cacheWriteTokens: message.usage.cache_creation_input_tokens ?? 0,
+      cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
+      costUsd: cost,
+      processingMs: Date.now() - started,
+      requestId,
+      now: Date.now(),
+    });
+  })();
   if (outcome === 'refusal') throw new UnusableAnswerError('the model refused to answer (stop_reason refusal)');
   if (outcome === 'max_tokens') {
     throw new UnusableAnswerError(`the answer was cut at max_tokens (${choice.maxTokens}); raise claude.max_tokens`);
   }
   if (!parsed.ok) throw new UnusableAnswerError(parsed.reason);
-  return { kind: 'analysed', analysisId, triage: parsed.triage };
+  return { kind: 'analysed', analysisId: callId, triage: parsed.triage };
+}
+
+/**
+ * A request given up while in flight (the worker stopped or lost the lease; the SDK timed out) may
+ * have been processed and billed. One the API answered with an error, that the gate held back during a
+ * pause, or that never connected, was not.
+ */
+function mayHaveBeenBilled(error: unknown, signal: AbortSignal): boolean {
+  return signal.aborted || (error as { name?: unknown } | null)?.name === 'APIConnectionTimeoutError';
 }
 
 /** Without an API key nothing is sent: the rendered prompt is kept so the operator can see it. */

@@ -52,3 +52,14 @@ export function maxCostUsd(promptTokens: number, maxTokens: number, prices: Mode
   const dearestInput = Math.max(tier.input, tier.cache_write_5m, tier.cache_write_1h, tier.cache_read);
   return (promptTokens * dearestInput + maxTokens * tier.output) / 1e6;
 }
+
+/** Tokens of message framing the API adds around the texts (roles, turn markers); generous. */
+const FRAMING_TOKENS = 64;
+
+/**
+ * An upper bound of the prompt tokens of `texts` without asking the API: a token covers at least one
+ * byte of UTF-8, so there are never more tokens than bytes.
+ */
+export function promptTokenBound(texts: string[]): number {
+  return texts.reduce((total, text) => total + Buffer.byteLength(text, 'utf8'), FRAMING_TOKENS);
+}

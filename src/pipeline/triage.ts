@@ -107,6 +107,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
   const actions = threadKey
     ? await applyActions({
         db,
+        analysisId,
         github: made.github,
         config,
         repo: enabled,

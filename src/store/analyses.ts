@@ -2,7 +2,8 @@ import type { Db } from './open.js';
 import { statement } from './statements.js';
 import type { EventRow } from './types.js';
 
-export type AnalysisOutcome = 'ok' | 'refusal' | 'max_tokens' | 'invalid' | 'not_sent';
+/** `sent`: in flight, counted at its worst case; `unsettled`: orphaned in flight, counted at its worst case for good. */
+export type AnalysisOutcome = 'ok' | 'refusal' | 'max_tokens' | 'invalid' | 'not_sent' | 'sent' | 'unsettled';
 
 export interface NewAnalysis {
   eventId: number;
@@ -25,7 +26,7 @@ export interface NewAnalysis {
   now: number;
 }
 
-/** The ledger row: written right after the model answered, before anything is done on GitHub. */
+/** A ledger row written whole: a prompt recorded without being sent. */
 export function recordAnalysis(db: Db, a: NewAnalysis): number {
   const tokens = a.inputTokens + a.outputTokens + a.cacheWriteTokens + a.cacheReadTokens;
   return Number(
@@ -39,6 +40,111 @@ export function recordAnalysis(db: Db, a: NewAnalysis): number {
          @costUsd, @processingMs, @replayGeneration, @requestId, @now)`,
     ).run({ ...a, tokens }).lastInsertRowid,
   );
+}
+
+export type SentCall = Pick<
+  NewAnalysis,
+  'eventId' | 'eventType' | 'repository' | 'model' | 'template' | 'prompt' | 'replayGeneration' | 'now'
+> & {
+  /** The call's worst-case cost: what it counts for until it is settled. */
+  reservedUsd: number;
+  /** webhook_events.attempts of the attempt that makes the call. */
+  attempt: number;
+  reservationId: number | null;
+};
+
+/** The ledger row of a call about to be sent, so that a call cut by a crash is still on record. */
+export function recordSentCall(db: Db, call: SentCall): number {
+  return Number(
+    statement(
+      db,
+      `INSERT INTO claude_analyses (webhook_id, event_type, repository, model, template, claude_prompt, outcome,
+         claude_cost_usd, reserved_usd, attempt, reservation_id, replay_generation, created_at)
+       VALUES (@eventId, @eventType, @repository, @model, @template, @prompt, 'sent',
+         @reservedUsd, @reservedUsd, @attempt, @reservationId, @replayGeneration, @now)`,
+    ).run(call).lastInsertRowid,
+  );
+}
+
+export type CallResult = Pick<
+  NewAnalysis,
+  | 'response'
+  | 'outcome'
+  | 'analysisJson'
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'cacheWriteTokens'
+  | 'cacheReadTokens'
+  | 'costUsd'
+  | 'processingMs'
+  | 'requestId'
+  | 'now'
+>;
+
+/** The answer arrived: its tokens, real cost and outcome replace the worst case (even after a rescue). */
+export function settleCall(db: Db, id: number, r: CallResult): void {
+  const tokens = r.inputTokens + r.outputTokens + r.cacheWriteTokens + r.cacheReadTokens;
+  statement(
+    db,
+    `UPDATE claude_analyses
+        SET claude_response = @response, outcome = @outcome, analysis_json = @analysisJson, claude_tokens_used = @tokens,
+            input_tokens = @inputTokens, output_tokens = @outputTokens, cache_write_tokens = @cacheWriteTokens,
+            cache_read_tokens = @cacheReadTokens, claude_cost_usd = @costUsd, processing_time_ms = @processingMs,
+            request_id = @requestId, settled_at = @now
+      WHERE id = @id`,
+  ).run({ ...r, tokens, id });
+}
+
+/** The API refused the request (an HTTP error): nothing was billed, so the call leaves no row. */
+export function dropUnbilledCall(db: Db, id: number): void {
+  statement(db, `DELETE FROM claude_analyses WHERE id = ? AND outcome = 'sent'`).run(id);
+}
+
+/** `sent` rows that no running attempt will settle: their event is no longer processing that attempt. */
+const ORPHANED = `outcome = 'sent' AND NOT EXISTS (
+  SELECT 1 FROM webhook_events e
+   WHERE e.id = claude_analyses.webhook_id AND e.status = 'processing' AND e.attempts = claude_analyses.attempt)`;
+
+/**
+ * Calls whose answer will never be read (their worker was killed, hung past its lease, or gave the
+ * request up in flight) may have been paid: they count at their worst case for good, outcome
+ * `unsettled`, and so do their budget reservations. `id` settles one call (abandoned by its own
+ * worker) whatever its event's state; without it, every orphaned call. Returns how many were settled.
+ */
+export function settleAtWorstCase(db: Db, now: number, id: number | null = null): number {
+  const which = id === null ? ORPHANED : `outcome = 'sent' AND id = @id`;
+  const params = id === null ? { now } : { now, id };
+  return db.transaction(() => {
+    statement(
+      db,
+      `UPDATE budget_reservations SET state = 'settled', actual_usd = reserved_usd, settled_at = @now
+        WHERE state = 'reserved' AND id IN (SELECT reservation_id FROM claude_analyses WHERE ${which})`,
+    ).run(params);
+    return statement(
+      db,
+      `UPDATE claude_analyses SET outcome = 'unsettled', claude_cost_usd = reserved_usd, settled_at = @now
+        WHERE ${which}`,
+    ).run(params).changes;
+  })();
+}
+
+export interface LedgerEntry {
+  id: number;
+  created_at: number;
+  model: string | null;
+  outcome: AnalysisOutcome;
+  tokens: number;
+  cost_usd: number;
+  reserved_usd: number | null;
+}
+
+/** Every model call of an event, oldest first, as `hls show` lists them. */
+export function eventLedger(db: Db, eventId: number): LedgerEntry[] {
+  return statement(
+    db,
+    `SELECT id, created_at, model, outcome, claude_tokens_used AS tokens, claude_cost_usd AS cost_usd, reserved_usd
+       FROM claude_analyses WHERE webhook_id = ? ORDER BY id`,
+  ).all(eventId) as LedgerEntry[];
 }
 
 export interface Checkpoint {
@@ -55,6 +161,14 @@ export function findCheckpoint(db: Db, eventId: number, replayGeneration: number
       WHERE webhook_id = ? AND replay_generation = ? AND outcome = 'ok' AND analysis_json IS NOT NULL
       ORDER BY id DESC LIMIT 1`,
   ).get(eventId, replayGeneration) as Checkpoint | undefined;
+}
+
+/** The GitHub actions recorded for a ledger row so far (JSON), or null. */
+export function recordedActions(db: Db, analysisId: number): string | null {
+  return (
+    (statement(db, `SELECT github_actions_json FROM claude_analyses WHERE id = ?`).pluck().get(analysisId) as
+      string | null | undefined) ?? null
+  );
 }
 
 export function recordActions(db: Db, analysisId: number, actionsJson: string): void {
@@ -96,4 +210,26 @@ export function newerThreadEvents(
       WHERE thread_key = ? AND event_type = ? AND id > ? AND created_at <= ? AND status != 'skipped'
       ORDER BY id DESC`,
   ).all(event.thread_key, event.event_type, event.id, event.created_at + windowMs) as EventRow[];
+}
+
+export interface CallCount {
+  calls: number;
+  usd: number;
+}
+
+/** Calls in flight (`sent`), counted at their worst case until they are settled. */
+export function callsInFlight(db: Db): CallCount {
+  return statement(
+    db,
+    `SELECT count(*) AS calls, coalesce(sum(claude_cost_usd), 0) AS usd FROM claude_analyses WHERE outcome = 'sent'`,
+  ).get() as CallCount;
+}
+
+/** Calls settled at their worst case (`unsettled`) made at or after `since`. */
+export function unsettledCalls(db: Db, since: number): CallCount {
+  return statement(
+    db,
+    `SELECT count(*) AS calls, coalesce(sum(claude_cost_usd), 0) AS usd FROM claude_analyses
+      WHERE outcome = 'unsettled' AND created_at >= ?`,
+  ).get(since) as CallCount;
 }

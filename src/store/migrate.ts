@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Db } from './open.js';
 
 /** schema.sql is version 1; migrations/NNN_*.sql (NNN ≥ 2) each end with `PRAGMA user_version = NNN;`. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const ROOT = new URL('../../', import.meta.url);
 

@@ -1,3 +1,4 @@
+import { settleAtWorstCase } from './analyses.js';
 import type { Db } from './open.js';
 import { statement } from './statements.js';
 
@@ -10,9 +11,20 @@ export interface RescuedEvent {
 
 /**
  * Events whose lease expired (their worker died or hung) go back to the queue, or to failed once they
- * have used all their attempts, so that a crash-looping event cannot take workers down forever.
+ * have used all their attempts, so that a crash-looping event cannot take workers down forever. The
+ * model calls those attempts left in flight are settled at their worst case in the same transaction.
  */
 export function rescueExpiredLeases(db: Db, now: number, maxAttempts: number): RescuedEvent[] {
+  return db
+    .transaction(() => {
+      const rescued = expireLeases(db, now, maxAttempts);
+      settleAtWorstCase(db, now);
+      return rescued;
+    })
+    .immediate();
+}
+
+function expireLeases(db: Db, now: number, maxAttempts: number): RescuedEvent[] {
   return statement(
     db,
     `UPDATE webhook_events

@@ -1,7 +1,9 @@
+import { callsInFlight, unsettledCalls, type CallCount } from './analyses.js';
 import { committedUsd } from './budget.js';
 import type { Db } from './open.js';
 import { activePauses, latestRateLimits, type Pause, type RateLimitRow } from './rate-limits.js';
 import { statement } from './statements.js';
+import { resumedPauses, type ResumedPause } from './resume.js';
 import { listWorkers, type WorkerRecord } from './workers.js';
 import { EVENT_STATUSES, type EventStatus } from './types.js';
 
@@ -41,6 +43,11 @@ export interface StatsSnapshot {
   /** The newest rate-limit reading of every API, key and resource. */
   rateLimits: RateLimitRow[];
   pauses: Pause[];
+  /** Pauses lifted by hand (`hls resume`) within the window. */
+  resumedPauses: ResumedPause[];
+  /** Model calls in flight, and today's calls orphaned in flight: both counted at their worst case. */
+  callsInFlight: CallCount;
+  unsettledToday: CallCount;
 }
 
 /** Reads everything `hls stats` reports, in one read transaction so the figures agree with each other. */
@@ -96,6 +103,9 @@ export function readStats(db: Db, now: number, since: number, days: number): Sta
       workers: listWorkers(db, now, 86_400_000),
       rateLimits: latestRateLimits(db),
       pauses: activePauses(db, now),
+      resumedPauses: resumedPauses(db, since),
+      callsInFlight: callsInFlight(db),
+      unsettledToday: unsettledCalls(db, Date.parse(new Date(now).toISOString().slice(0, 10))),
       queue: countByStatus(byStatus),
       oldestDueAt: oldestDueAt(db, now),
       receivedInWindow: received.n,

@@ -14,19 +14,50 @@ export interface WorkerRecord {
   stopped_at: number | null;
 }
 
-/** A (re)started worker takes over its row: a restarted systemd instance keeps its id. */
+/** Another process runs under the id a worker was started with. */
+export class WorkerIdInUseError extends Error {}
+
+/**
+ * Records a starting worker. It takes over its row (a restarted systemd instance keeps its id) unless
+ * a live worker holds it; checked and written in one IMMEDIATE transaction, so of two workers started
+ * with one id at once, exactly one gets it. The other's row is left as it was.
+ */
 export function registerWorker(
   db: Db,
   w: Omit<WorkerRecord, 'heartbeat_at' | 'in_flight' | 'processed' | 'stopped_at'>,
 ): void {
-  statement(
-    db,
-    `INSERT INTO workers (id, pid, host, started_at, heartbeat_at, lease_ms, concurrency)
-     VALUES (@id, @pid, @host, @started_at, @started_at, @lease_ms, @concurrency)
-     ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at,
-       heartbeat_at = excluded.heartbeat_at, lease_ms = excluded.lease_ms, concurrency = excluded.concurrency,
-       in_flight = 0, processed = 0, stopped_at = NULL`,
-  ).run(w);
+  db.transaction(() => {
+    const holder = statement(db, `SELECT * FROM workers WHERE id = ?`).get(w.id) as WorkerRecord | undefined;
+    if (holder && workerState(holder, w.started_at) === 'live' && !exitedHere(holder, w.host)) {
+      throw new WorkerIdInUseError(
+        `worker id "${w.id}" is held by a live worker (pid ${holder.pid} on ${holder.host}, last heartbeat ` +
+          `${new Date(holder.heartbeat_at).toISOString()}): stop it, or start this one with another --id`,
+      );
+    }
+    statement(
+      db,
+      `INSERT INTO workers (id, pid, host, started_at, heartbeat_at, lease_ms, concurrency)
+       VALUES (@id, @pid, @host, @started_at, @started_at, @lease_ms, @concurrency)
+       ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at,
+         heartbeat_at = excluded.heartbeat_at, lease_ms = excluded.lease_ms, concurrency = excluded.concurrency,
+         in_flight = 0, processed = 0, stopped_at = NULL`,
+    ).run(w);
+  }).immediate();
+}
+
+/**
+ * A worker of this host whose process is gone (killed, crashed) is not live, however fresh its
+ * heartbeat: systemd restarts it under the same id within seconds, long before its lease runs out.
+ */
+function exitedHere(w: WorkerRecord, host: string): boolean {
+  if (w.host !== host) return false;
+  if (w.pid === process.pid) return true; // the pid was reused: by this very process
+  try {
+    process.kill(w.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export function workerHeartbeat(db: Db, id: string, now: number, inFlight: number, processed: number): void {

@@ -1,0 +1,88 @@
+import type { Db } from './open.js';
+import { activePauses, type Pause } from './rate-limits.js';
+import { statement } from './statements.js';
+
+/** A pause lifted by hand, as `hls stats` lists it. */
+export interface ResumedPause {
+  scope: string;
+  reason: string;
+  started_at: number;
+  until_at: number;
+  hits: number;
+  resumed_at: number;
+  resumed_by: string;
+  note: string | null;
+  events_resumed: number;
+}
+
+/** The events a kind of pause parks: their wait_reason starts as the gate that deferred them wrote it. */
+const WAITING_FOR: Record<string, string> = {
+  github: `wait_reason LIKE 'GitHub %'`,
+  anthropic: `wait_reason LIKE 'Anthropic %' AND wait_reason NOT LIKE 'Anthropic spend limit%'`,
+  'anthropic-spend': `wait_reason LIKE 'Anthropic spend limit%'`,
+};
+
+const scopeKind = (scope: string): string => scope.slice(0, scope.indexOf(':'));
+
+function waitingEvents(pause: Pause): string {
+  return `FROM webhook_events WHERE status IN ('pending', 'retry') AND scheduled_at > @now
+            AND ${WAITING_FOR[scopeKind(pause.scope)] ?? '0'}`;
+}
+
+export interface ResumeRequest {
+  /** Which active pauses to lift. */
+  select: (pause: Pause) => boolean;
+  now: number;
+  by: string;
+  note: string | null;
+  dryRun: boolean;
+}
+
+/**
+ * Lifts the selected pauses in force: each is recorded in api_pause_history and deleted, and the events
+ * it parked become due now (they keep their wait_reason). One IMMEDIATE transaction, so a pause an API
+ * answer records meanwhile is either lifted too or kept whole. A dry run writes nothing.
+ */
+export function resumePauses(db: Db, request: ResumeRequest): ResumedPause[] {
+  const { now } = request;
+  const run = () =>
+    activePauses(db, now)
+      .filter(request.select)
+      .map((pause): ResumedPause => {
+        const waiting = statement(db, `SELECT count(*) AS n ${waitingEvents(pause)}`).get({ now }) as { n: number };
+        const resumed: ResumedPause = {
+          scope: pause.scope,
+          reason: pause.reason,
+          started_at: pause.started_at,
+          until_at: pause.until_at,
+          hits: pause.hits,
+          resumed_at: now,
+          resumed_by: request.by,
+          note: request.note,
+          events_resumed: waiting.n,
+        };
+        if (request.dryRun) return resumed;
+        statement(
+          db,
+          `UPDATE webhook_events SET scheduled_at = @now WHERE id IN (SELECT id ${waitingEvents(pause)})`,
+        ).run({ now });
+        statement(db, `DELETE FROM api_pauses WHERE scope = ?`).run(pause.scope);
+        statement(
+          db,
+          `INSERT INTO api_pause_history (scope, reason, started_at, until_at, hits, resumed_at, resumed_by, note,
+             events_resumed)
+           VALUES (@scope, @reason, @started_at, @until_at, @hits, @resumed_at, @resumed_by, @note, @events_resumed)`,
+        ).run(resumed);
+        return resumed;
+      });
+  return request.dryRun ? db.transaction(run)() : db.transaction(run).immediate();
+}
+
+/** Pauses lifted by hand at or after `since`, newest first. */
+export function resumedPauses(db: Db, since: number): ResumedPause[] {
+  return statement(
+    db,
+    `SELECT scope, reason, started_at, until_at, hits, resumed_at, resumed_by, note, events_resumed
+       FROM api_pause_history WHERE resumed_at >= ? ORDER BY resumed_at DESC, id DESC`,
+  ).all(since) as ResumedPause[];
+}
