@@ -22,6 +22,7 @@ const LIVE_TEXT: Array<[string, RegExp]> = [
   ['issue URL', /github\.com\/[^\s/]+\/[^\s/]+\/(?:issues|pull)\/\d/],
 ];
 const ISSUE_HREF = /github\.com\/[^\s/]+\/[^\s/]+\/(?:issues|pull)\/\d/;
+const URL_BEFORE_BACKTICK = /(?:https?:\/\/|www\.)[^\s<]*`/;
 const SKIPPED = new Set(['code', 'pre', 'a', 'script', 'style']);
 
 interface HtmlNode {
@@ -163,7 +164,7 @@ describe('the comment hls posts: what GitHub would scan is decided by parsing th
     expect(commentBody(triage(mentions), THREAD).length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
   });
 
-  it('a generated corpus of adversarial Markdown: 0 live pings or references, exactly 1 marker, the footer visible', () => {
+  it('a generated corpus of adversarial Markdown: 0 live pings or references, exactly 1 marker, the footer visible, code kept', () => {
     const random = seeded(20261130);
     const failures: string[] = [];
     for (let i = 0; i < 3_000; i++) {
@@ -171,6 +172,9 @@ describe('the comment hls posts: what GitHub would scan is decided by parsing th
       const body = commentBody(triage(comment), THREAD);
       try {
         expectSafe(body);
+        // Where a bare URL runs into a backtick, the two readings of the text (see markdown-regions)
+        // disagree on what is code; the sanitizer breaks what either shows as text.
+        if (!URL_BEFORE_BACKTICK.test(comment)) expectCodeKept(body, comment);
       } catch (error) {
         const { live, markers } = render(body);
         failures.push(`case ${i}: ${JSON.stringify({ comment, body, live, markers })}`);
@@ -208,9 +212,9 @@ const PINGS = [
   'other-org/other#12',
   'o.r-g/re_po#3',
   'owner/repo@abc1234def',
-  'https://github.com/o/r/issues/7 ',
-  'https://github.com/o/r/pull/8#discussion ',
-  'www.github.com/o/r/issues/9 ',
+  'https://github.com/o/r/issues/7',
+  'https://github.com/o/r/pull/8#discussion',
+  'www.github.com/o/r/issues/9',
   '\\@name',
   '&#64;name',
   '&commat;name',
@@ -263,7 +267,9 @@ const WRAPPERS: Array<(inner: string, random: Random) => string> = [
   (s) => `\\\`${s}\``,
   (s) => `[${s}](https://example.com/x)`,
   (s) => `[t](https://github.com/o/r/issues/2) ${s}`,
-  (s) => `[${s}][ref]\n\n[ref]: https://github.com/o/r/pull/4\n`,
+  // A blank line after the definition: markdown-it, unlike CommonMark, starts an indented code block
+  // on the line right after one.
+  (s) => `[${s}][ref]\n\n[ref]: https://github.com/o/r/pull/4\n\n`,
   (s) => `![${s}](i.png)`,
   (s) => `<https://github.com/o/r/issues/3>${s}`,
   (s) => `<${s}>`,

@@ -1,5 +1,9 @@
 import { parse, postprocess, preprocess } from 'micromark';
 import { gfm } from 'micromark-extension-gfm';
+import { gfmFootnote } from 'micromark-extension-gfm-footnote';
+import { gfmStrikethrough } from 'micromark-extension-gfm-strikethrough';
+import { gfmTable } from 'micromark-extension-gfm-table';
+import { gfmTaskListItem } from 'micromark-extension-gfm-task-list-item';
 import { decodeString } from 'micromark-util-decode-string';
 import type { Event, Token } from 'micromark-util-types';
 
@@ -39,10 +43,16 @@ const OPAQUE = new Set([
 const CONTAINERS = new Set(['blockQuote', 'listOrdered', 'listUnordered', 'gfmFootnoteDefinition']);
 const DESTINATIONS = new Set(['resourceDestinationString', 'definitionDestinationString']);
 
-/** Parses `source` as GitHub Flavored Markdown (CommonMark + GFM) and locates its regions. */
-export function markdownRegions(source: string): Regions {
+/**
+ * Parses `source` as GitHub Flavored Markdown (CommonMark + GFM) and locates its regions. Renderers
+ * disagree on where a bare URL ends (GFM's own parsers run it on over a backtick, which can open or
+ * close a code span; others end it first): `bareUrls: 'text'` reads the text as the latter do.
+ */
+export function markdownRegions(source: string, bareUrls: 'links' | 'text' = 'links'): Regions {
+  const extensions =
+    bareUrls === 'links' ? [gfm()] : [gfmFootnote(), gfmStrikethrough(), gfmTable(), gfmTaskListItem()];
   const events = postprocess(
-    parse({ extensions: [gfm()] })
+    parse({ extensions })
       .document()
       .write(preprocess()(source, undefined, true)),
   );

@@ -28,6 +28,8 @@ const CROSS_REFERENCE = /[\w.-]#(?=\d)/g;
 /** github.com URLs of issues, pull requests and discussions: GitHub shows them as references. */
 const ISSUE_URL = /github(?=\.com\/[^\s/]+\/[^\s/]+\/(?:issues|pulls?|discussions)\/\d)/gi;
 
+const TEXT_BREAKS = [MENTION, CROSS_REFERENCE, ISSUE_URL];
+
 /** An imitation of hls's hidden marker written as text: up to its end or the end of the line. */
 const MARKER_TEXT = /<!--\s*hls:[^\n]*?(?:-->|$)/gim;
 const MARKER_COMMENT = /^<!--[\s\S]*hls:/i;
@@ -54,6 +56,7 @@ export function neutralizeMarkdown(text: string): string {
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const regions = markdownRegions(source);
     const edits = neutralizingEdits(regions);
+    edits.push(...textBreaksOutside(edits, markdownRegions(source, 'text')));
     if (edits.length === 0) {
       if (!regions.openFence) return source;
       return `${source}${source.endsWith('\n') ? '' : '\n'}${regions.openFence}`;
@@ -93,7 +96,7 @@ function neutralizingEdits(regions: ReturnType<typeof markdownRegions>): Edit[] 
   for (const run of regions.texts) {
     const removals = matches(run, MARKER_TEXT).map(([from, to]) => removal(run, from, to));
     // A run that loses a marker imitation is looked at again, parsed anew, in the next pass.
-    edits.push(...(removals.length > 0 ? removals : breaksAfter(run, [MENTION, CROSS_REFERENCE, ISSUE_URL])));
+    edits.push(...(removals.length > 0 ? removals : breaksAfter(run, TEXT_BREAKS)));
   }
   for (const destination of regions.destinations) edits.push(...breaksAfter(destination, [ISSUE_URL]));
   for (const autolink of regions.autolinks) {
@@ -114,6 +117,18 @@ function neutralizingEdits(regions: ReturnType<typeof markdownRegions>): Edit[] 
     if (MARKER_COMMENT.test(html.value)) edits.push({ start: html.start, end: html.end, text: BREAK });
   }
   return edits;
+}
+
+/**
+ * The zero-width spaces the other reading of bare URLs calls for (what it shows as text the first
+ * reading may show as code), where the first reading's edits leave room for them.
+ */
+function textBreaksOutside(edits: Edit[], regions: ReturnType<typeof markdownRegions>): Edit[] {
+  const taken = new Set(edits.filter((edit) => edit.start === edit.end).map((edit) => edit.start));
+  const inside = (at: number) => edits.some((edit) => edit.start < at && at < edit.end);
+  return regions.texts
+    .flatMap((run) => breaksAfter(run, TEXT_BREAKS))
+    .filter((edit) => !taken.has(edit.start) && !inside(edit.start) && (taken.add(edit.start), true));
 }
 
 /** [from, to) of each match of `pattern` in the run's text. */
