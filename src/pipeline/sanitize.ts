@@ -1,4 +1,4 @@
-import { markdownRegions, type Piece } from './markdown-regions.js';
+import { markdownRegions, type Piece, type Regions } from './markdown-regions.js';
 
 /** GitHub rejects comment bodies above this many characters (422). */
 export const MAX_COMMENT_CHARS = 65_536;
@@ -34,7 +34,7 @@ const TEXT_BREAKS = [MENTION, CROSS_REFERENCE, ISSUE_URL];
 const MARKER_TEXT = /<!--\s*hls:[^\n]*?(?:-->|$)/gim;
 const MARKER_COMMENT = /^<!--[\s\S]*hls:/i;
 
-/** Parsing again after each round of edits; the edits of one round never call for more than two. */
+/** A bound, not an expectation: no edit leaves text that the same rule would edit again. */
 const MAX_PASSES = 8;
 
 interface Edit {
@@ -46,9 +46,10 @@ interface Edit {
 /**
  * Makes model-written Markdown safe to post: nothing in it can notify anyone, reference another
  * repository's issues or pass for hls's hidden marker. What GitHub would scan is decided by parsing
- * the text as GitHub Flavored Markdown: text outside code and links gets a zero-width space after
- * each `@` and cross-repository `#`, raw HTML blocks are shown as text (GitHub would render the text
- * inside them), and marker imitations are removed. Code the model quoted keeps its exact content, and
+ * the text as GitHub Flavored Markdown, in both readings of bare URLs: text outside code gets a
+ * zero-width space after each `@` and cross-repository `#`, raw HTML blocks are shown as text (GitHub
+ * would render the text inside them), and marker imitations are removed. The text is parsed again
+ * after each round of edits until none is needed. Code the model quoted keeps its exact content, and
  * a fenced block left open is closed so that what hls appends after it stays outside it.
  */
 export function neutralizeMarkdown(text: string): string {
@@ -91,7 +92,7 @@ export function singleLineField(text: string): string {
     .trim();
 }
 
-function neutralizingEdits(regions: ReturnType<typeof markdownRegions>): Edit[] {
+function neutralizingEdits(regions: Regions): Edit[] {
   const edits: Edit[] = [];
   for (const run of regions.texts) {
     const removals = matches(run, MARKER_TEXT).map(([from, to]) => removal(run, from, to));
@@ -123,12 +124,16 @@ function neutralizingEdits(regions: ReturnType<typeof markdownRegions>): Edit[] 
  * The zero-width spaces the other reading of bare URLs calls for (what it shows as text the first
  * reading may show as code), where the first reading's edits leave room for them.
  */
-function textBreaksOutside(edits: Edit[], regions: ReturnType<typeof markdownRegions>): Edit[] {
+function textBreaksOutside(edits: Edit[], regions: Regions): Edit[] {
   const taken = new Set(edits.filter((edit) => edit.start === edit.end).map((edit) => edit.start));
-  const inside = (at: number) => edits.some((edit) => edit.start < at && at < edit.end);
-  return regions.texts
-    .flatMap((run) => breaksAfter(run, TEXT_BREAKS))
-    .filter((edit) => !taken.has(edit.start) && !inside(edit.start) && (taken.add(edit.start), true));
+  const replaced = edits.filter((edit) => edit.start < edit.end);
+  const added: Edit[] = [];
+  for (const edit of regions.texts.flatMap((run) => breaksAfter(run, TEXT_BREAKS))) {
+    if (taken.has(edit.start) || replaced.some((other) => other.start < edit.start && edit.start < other.end)) continue;
+    taken.add(edit.start);
+    added.push(edit);
+  }
+  return added;
 }
 
 /** [from, to) of each match of `pattern` in the run's text. */
