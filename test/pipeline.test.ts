@@ -84,8 +84,8 @@ describe('issues triage end to end (real SDK and Octokit against loopback fakes)
     const body = issue.comments[0]!.body;
     expect(body).toContain('<!-- hls:thread octo-org/widgets#42 -->');
     expect(body).not.toContain('<!-- hls:thread fake');
-    expect(body).toContain('`@octo-org/core`');
-    expect(body).toContain('`other-org/other#12`');
+    expect(body).toContain('@&#8203;octo-org/core');
+    expect(body).toContain('other-org/other#&#8203;12');
     expect(issue.labels.sort()).toEqual(['bug', 'difficulty: moderate', 'priority: high']);
     expect(s.github.repo(REPO).labels.map((l) => l.name)).not.toContain('wontfix');
     const actions = JSON.parse(analysis!.github_actions_json!);

@@ -5,7 +5,7 @@ import { cachedLabels, stickyComment, storeLabels, storeStickyComment, type Repo
 import type { Db } from '../store/open.js';
 import type { Triage } from './analysis.js';
 import type { RepositoryConfig, Subject } from './filter.js';
-import { hasThreadMarker, sanitizeModelText, threadMarker } from './sanitize.js';
+import { hasThreadMarker, neutralizeMarkdown, sanitizeModelText, singleLineField, threadMarker } from './sanitize.js';
 
 export interface ActionRecord {
   /** Why nothing was written, when nothing was: "dry run" or "no GitHub token". */
@@ -88,12 +88,18 @@ export function noThreadActions(): ActionRecord {
   };
 }
 
+/**
+ * The comment: the model's text, then a footer line with the model's other fields and the hidden
+ * marker. Every model-written field goes through the sanitizer; the component is kept to one line.
+ */
 export function commentBody(triage: Triage, threadKey: string): string {
-  const marker = threadMarker(threadKey);
-  const footer =
-    `\n\n<sub>hls triage · priority **${triage.priority}** · difficulty **${triage.difficulty}** · ` +
-    `component \`${triage.component.replace(/`/g, "'")}\` · confidence ${triage.confidence.toFixed(2)}</sub>\n${marker}`;
-  return sanitizeModelText(triage.comment.trim(), footer.length) + footer;
+  const component = singleLineField(triage.component).replace(/`/g, "'");
+  const footer = neutralizeMarkdown(
+    `<sub>hls triage · priority **${triage.priority}** · difficulty **${triage.difficulty}** · ` +
+      `component \`${component}\` · confidence ${triage.confidence.toFixed(2)}</sub>`,
+  );
+  const tail = `\n\n${footer}\n${threadMarker(threadKey)}`;
+  return sanitizeModelText(triage.comment.trim(), tail.length) + tail;
 }
 
 async function upsertComment(args: ActArgs, github: GitHub): Promise<ActionRecord['comment']> {
