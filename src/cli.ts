@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { parseDuration, parsePositiveInt } from './duration.js';
+import { databaseRefusal } from './commands/database-errors.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { QUEUE_OPTIONS } from './intake/inputs.js';
 import { EVENT_STATUSES } from './store/types.js';
@@ -235,9 +236,10 @@ export async function main(argv: string[]): Promise<number> {
       const done = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
       return done ? EXIT.OK : EXIT.USAGE;
     }
-    if (error instanceof CliError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      return error.exitCode;
+    const failure = error instanceof CliError ? error : databaseRefusal(error);
+    if (failure) {
+      process.stderr.write(`error: ${failure.message}\n`);
+      return failure.exitCode;
     }
     process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
     return EXIT.FAILURE;

@@ -1,5 +1,5 @@
 import type { Db } from './open.js';
-import { statement } from './statements.js';
+import { writeReturning } from './statements.js';
 
 export interface RescuedEvent {
   id: number;
@@ -13,7 +13,7 @@ export interface RescuedEvent {
  * have used all their attempts, so that a crash-looping event cannot take workers down forever.
  */
 export function rescueExpiredLeases(db: Db, now: number, maxAttempts: number): RescuedEvent[] {
-  return statement(
+  return writeReturning<RescuedEvent>(
     db,
     `UPDATE webhook_events
           SET status = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'retry' END,
@@ -23,5 +23,6 @@ export function rescueExpiredLeases(db: Db, now: number, maxAttempts: number): R
               scheduled_at = @now, locked_by = NULL, locked_until = NULL
         WHERE status = 'processing' AND locked_until < @now
        RETURNING id, delivery_id, status, attempts`,
-  ).all({ now, maxAttempts }) as RescuedEvent[];
+    { now, maxAttempts },
+  );
 }
