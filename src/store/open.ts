@@ -32,7 +32,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     db.pragma(`busy_timeout = ${Math.max(0, Math.round(options.busyTimeoutMs ?? 5000))}`);
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
-    const { owner, version } = identify(db, path);
+    const { owner, version } = identifyDatabase(db);
     if (owner === 'foreign') {
       throw new DatabaseRefusedError(
         `${path} is not an hls database (another program's SQLite file?): left untouched; check --db, HLS_DB or database.path`,
@@ -50,14 +50,6 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     return db;
   } catch (error) {
     db.close();
-    throw error;
-  }
-}
-
-function identify(db: Db, path: string): ReturnType<typeof identifyDatabase> {
-  try {
-    return identifyDatabase(db);
-  } catch (error) {
     if ((error as { code?: string }).code !== 'SQLITE_NOTADB') throw error;
     throw new DatabaseRefusedError(`${path} is not an SQLite database: check --db, HLS_DB or database.path`);
   }
