@@ -144,14 +144,19 @@ export function checkSchemaVersion(version: number): Check {
         `(git pull && npm ci in its directory) or point --db at the right file`,
     );
   }
-  if (version === 0) return ok(name, `empty: the schema (version ${SCHEMA_VERSION}) is created on next open`);
-  return ok(name, `version ${version}: will be migrated to ${SCHEMA_VERSION} on next open`);
+  if (version === 0) {
+    return ok(name, `empty: the next hls queue or worker creates the schema (version ${SCHEMA_VERSION})`);
+  }
+  return ok(
+    name,
+    `version ${version}: the next hls queue or worker migrates it to ${SCHEMA_VERSION}; other commands refuse it until then`,
+  );
 }
 
 export function checkJournalMode(path: string, journal: string, version: number): Check {
   const name = 'database journal';
   if (journal === 'wal') return ok(name, 'wal');
-  if (version < SCHEMA_VERSION) return ok(name, `${journal}: switched to wal on next open`);
+  if (version < SCHEMA_VERSION) return ok(name, `${journal}: the next hls queue or worker switches it to wal`);
   return fail(
     name,
     `journal_mode is ${journal}, not wal: hls queue and the workers would block each other; with the workers ` +
