@@ -1,5 +1,5 @@
 import { CliError, EXIT } from '../exit-codes.js';
-import { DatabaseMissingError, DatabaseRefusedError } from '../store/identity.js';
+import { DatabaseMissingError, DatabaseRefusedError, isCorruption } from '../store/identity.js';
 
 /**
  * The one line and exit code for a database this command cannot use at all: missing (66), not hls's or
@@ -9,10 +9,9 @@ import { DatabaseMissingError, DatabaseRefusedError } from '../store/identity.js
 export function databaseRefusal(error: unknown, path?: string): CliError | undefined {
   if (error instanceof DatabaseMissingError) return new CliError(error.message, EXIT.NO_INPUT);
   if (error instanceof DatabaseRefusedError) return new CliError(error.message, EXIT.CONFIG);
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT')) {
+  if (isCorruption(error)) {
     return new CliError(
-      `database ${path ? `${path} ` : ''}is corrupt (${code}: ${(error as Error).message}): ` +
+      `database ${path ? `${path} ` : ''}is corrupt (${(error as { code: string }).code}: ${(error as Error).message}): ` +
         'stop the workers, run hls doctor, restore the file from a backup',
       EXIT.IO_ERROR,
     );

@@ -27,6 +27,12 @@ export function identifyDatabase(db: Db): { owner: DatabaseOwner; version: numbe
   return { owner: version >= 1 && objects.includes('webhook_events') ? 'hls' : 'foreign', version };
 }
 
+/** SQLite found malformed pages (SQLITE_CORRUPT and its extended codes). */
+export function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_CORRUPT');
+}
+
 export function schemaTooNew(version: number, supported: number): DatabaseRefusedError {
   return new DatabaseRefusedError(
     `database schema version ${version} is newer than this hls supports (${supported}): upgrade hls`,

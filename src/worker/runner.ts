@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { databaseRefusal } from '../commands/database-errors.js';
 import type { LoadedConfig } from '../config/load.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { Logger } from '../log.js';
 import { claimNextEvent } from '../store/claim.js';
+import { isCorruption } from '../store/identity.js';
 import { extendLease, finishEvent, returnToQueue, type Outcome } from '../store/lease.js';
 import { observe } from '../store/metrics.js';
 import type { Db } from '../store/open.js';
@@ -124,7 +124,7 @@ export class Worker {
    */
   private async backOff(error: unknown): Promise<void> {
     const code = (error as { code?: unknown }).code;
-    if (typeof code !== 'string' || !code.startsWith('SQLITE_') || databaseRefusal(error)) throw error;
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_') || isCorruption(error)) throw error;
     const message = (error as Error).message;
     if (this.options.once) throw new CliError(`database unavailable (${code}: ${message})`, EXIT.TEMP_FAIL);
     this.databaseFailures++;
