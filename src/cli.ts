@@ -1,7 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parseDuration, parsePositiveInt } from './duration.js';
 import { databaseRefusal } from './commands/database-errors.js';
+import { parseDuration, parsePositiveInt } from './duration.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { QUEUE_OPTIONS } from './intake/inputs.js';
 import { EVENT_STATUSES } from './store/types.js';

@@ -26,9 +26,9 @@ export function commandContext(options: GlobalOptions, env: NodeJS.ProcessEnv = 
  * Opens the database for a command, turning open failures into one-line errors with exit codes. Only
  * `hls worker` (and `hls queue`, which opens it itself) may `create` or migrate the file.
  */
-export function openForCommand(dbPath: string, create = false): Db {
+export function openForCommand(dbPath: string, options: { create?: boolean } = {}): Db {
   try {
-    return openDatabase(dbPath, { create });
+    return openDatabase(dbPath, options);
   } catch (error) {
     const refusal = databaseRefusal(error, dbPath);
     if (refusal) throw refusal;
