@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { HLS_APPLICATION_ID } from '../src/store/identity.js';
+import { SCHEMA_VERSION } from '../src/store/migrate.js';
 import { query, ROOT, runHls, tempDir, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 
@@ -134,14 +136,14 @@ describe('an older, a newer, an empty and a missing hls database', () => {
     for (const [command, result] of await runAll(READ_COMMANDS, path)) {
       expect({ command, code: result.code }).toEqual({ command, code: 78 });
       expect(result.stderr).toBe(
-        `error: database ${path} has schema version 1, this hls uses 4: start a worker or run hls queue once to ` +
+        `error: database ${path} has schema version 1, this hls uses ${SCHEMA_VERSION}: start a worker or run hls queue once to ` +
           'upgrade it\n',
       );
       expectUntouched(path, before);
     }
     expect((await run(['queue'], path)).code).toBe(0);
-    expect(query(path, 'PRAGMA user_version')).toEqual([{ user_version: 4 }]);
-    expect(query(path, 'PRAGMA application_id')).toEqual([{ application_id: 0x686c7351 }]);
+    expect(query(path, 'PRAGMA user_version')).toEqual([{ user_version: SCHEMA_VERSION }]);
+    expect(query(path, 'PRAGMA application_id')).toEqual([{ application_id: HLS_APPLICATION_ID }]);
     expect(query(path, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect((await run(['stats'], path)).code).toBe(0);
   });
@@ -155,7 +157,7 @@ describe('an older, a newer, an empty and a missing hls database', () => {
     for (const [command, result] of await runAll([...WRITE_COMMANDS, ...READ_COMMANDS], path)) {
       expect({ command, code: result.code }).toEqual({ command, code: 78 });
       expect(output(command, result)).toBe(
-        'error: database schema version 99 is newer than this hls supports (4): upgrade hls\n',
+        `error: database schema version 99 is newer than this hls supports (${SCHEMA_VERSION}): upgrade hls\n`,
       );
       expect(sha256(path)).toBe(before);
     }
@@ -180,7 +182,7 @@ describe('an older, a newer, an empty and a missing hls database', () => {
     expect(existsSync(missing)).toBe(false);
     expect(readFileSync(empty)).toHaveLength(0);
     expect((await run(['queue'], empty)).stdout).toMatch(/^queued 1 issues\.opened /);
-    expect(query(empty, 'PRAGMA application_id')).toEqual([{ application_id: 0x686c7351 }]);
+    expect(query(empty, 'PRAGMA application_id')).toEqual([{ application_id: HLS_APPLICATION_ID }]);
   });
 });
 
