@@ -21,7 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hls-bench-claim-'));
 
 try {
   const seeded = join(dir, 'seed.db');
-  const db = openDatabase(seeded);
+  const db = openDatabase(seeded, { create: true });
   const payload = Buffer.from(JSON.stringify({ action: 'opened', issue: { number: 1, body: 'x'.repeat(2000) } }));
   const now = Date.now();
   db.transaction(() => {

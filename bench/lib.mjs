@@ -104,7 +104,7 @@ function enqueueIssuesDelivery(db, deliveryId, payload, now) {
  */
 export function seedIssues(dbPath, { events, prefix, github, stepMs = 0 }) {
   const repo = github?.repo(REPO);
-  const db = openDatabase(dbPath);
+  const db = openDatabase(dbPath, { create: true });
   const now = Date.now();
   try {
     db.transaction(() => {
@@ -172,7 +172,7 @@ function exitProblems(name, exit) {
 /** One problem per status other than completed among the events in the database at `dbPath`. */
 function incompleteEvents(name, dbPath) {
   const problems = [];
-  const db = openDatabase(dbPath, { mustExist: true });
+  const db = openDatabase(dbPath);
   try {
     for (const { status, n } of db.prepare('SELECT status, count(*) AS n FROM webhook_events GROUP BY status').all()) {
       if (status !== 'completed') problems.push(`${name}: ${n} events ${status}`);

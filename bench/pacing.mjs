@@ -142,7 +142,7 @@ process.exitCode = problems.length > 0 ? 1 : 0;
 
 /** How many events of the database at `dbPath` are completed. */
 function completed(dbPath) {
-  const db = openDatabase(dbPath, { mustExist: true });
+  const db = openDatabase(dbPath);
   try {
     return db.prepare("SELECT count(*) AS n FROM webhook_events WHERE status = 'completed'").get().n;
   } finally {

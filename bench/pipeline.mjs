@@ -121,7 +121,7 @@ function runSetup(target) {
 
 /** What the ledger recorded, and the same tokens priced by hand at the published Sonnet prices. */
 function ledgerTotals(dbPath) {
-  const db = openDatabase(dbPath, { mustExist: true });
+  const db = openDatabase(dbPath);
   try {
     const row = db
       .prepare(

@@ -1,5 +1,6 @@
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import { databaseRefusal } from './commands/database-errors.js';
 import { RANGES } from './config/ranges.js';
 import { parseDuration, parsePositiveInt, type MsRange } from './duration.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -289,9 +290,10 @@ export async function main(argv: string[]): Promise<number> {
       const done = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
       return done ? EXIT.OK : EXIT.USAGE;
     }
-    if (error instanceof CliError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      return error.exitCode;
+    const failure = error instanceof CliError ? error : databaseRefusal(error);
+    if (failure) {
+      process.stderr.write(`error: ${failure.message}\n`);
+      return failure.exitCode;
     }
     process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
     return EXIT.FAILURE;

@@ -7,6 +7,7 @@ export const EXIT = {
   NO_INPUT: 66,
   UNAVAILABLE: 69,
   CANT_CREATE: 73,
+  IO_ERROR: 74,
   TEMP_FAIL: 75,
   NO_PERM: 77,
   CONFIG: 78,

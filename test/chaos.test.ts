@@ -83,7 +83,7 @@ async function seed(db: string, github: FakeGitHub): Promise<Map<number, number>
   const { describeEvent } = await built('intake/describe.js');
   const repo = github.repo(REPO);
   const issueOfEvent = new Map<number, number>();
-  const handle = openDatabase(db);
+  const handle = openDatabase(db, { create: true });
   try {
     handle.transaction(() => {
       const now = Date.now();

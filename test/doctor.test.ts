@@ -58,11 +58,12 @@ describe('hls doctor', () => {
     const s = await setup();
     const result = await doctor(fullEnv(s), '--hooks', EXAMPLE_HOOKS);
     expect(result.code).toBe(0);
-    expect(lines(result).map((line) => line.slice(0, 5))).toEqual(Array(11).fill('OK   '));
+    expect(lines(result).map((line) => line.slice(0, 5))).toEqual(Array(12).fill('OK   '));
     expect(lines(result).map((line) => line.slice(5, line.indexOf(': ')))).toEqual([
       'config',
       'database',
       'database schema',
+      'database integrity',
       'database journal',
       'database mode',
       'github token',
@@ -75,6 +76,7 @@ describe('hls doctor', () => {
     expect(lineOf(result, 'config')).toBe(`OK   config: ${s.config} (1 repository)`);
     expect(lineOf(result, 'database')).toMatch(new RegExp(`^OK   database: ${s.db} \\(.+, writable\\)$`));
     expect(lineOf(result, 'database schema')).toMatch(/^OK   database schema: version \d+$/);
+    expect(lineOf(result, 'database integrity')).toBe('OK   database integrity: quick_check ok');
     expect(lineOf(result, 'database journal')).toBe('OK   database journal: wal');
     expect(lineOf(result, 'database mode')).toMatch(/^OK   database mode: 0600, owner uid \d+$/);
     expect(lineOf(result, 'github token')).toBe(
@@ -170,7 +172,7 @@ describe('hls doctor', () => {
       `FAIL database: ${s.db} does not exist: hls queue and hls worker create it on first use; if events were ` +
         'already queued, point --db, HLS_DB or database.path at that file',
     );
-    for (const check of ['database schema', 'database journal', 'database mode']) {
+    for (const check of ['database schema', 'database integrity', 'database journal', 'database mode']) {
       expect(lineOf(result, check)).toBe(`SKIP ${check}: no usable database file`);
     }
     expect(existsSync(s.db)).toBe(false);
@@ -250,7 +252,7 @@ describe('hls doctor', () => {
       checks: { name: string; status: string; detail: string }[];
     };
     expect(report.ok).toBe(false);
-    expect(report.checks).toHaveLength(11);
+    expect(report.checks).toHaveLength(12);
     for (const check of report.checks) {
       expect(Object.keys(check)).toEqual(['name', 'status', 'detail']);
       expect(check.status).toBe(check.name === 'database mode' ? 'fail' : 'ok');

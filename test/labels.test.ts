@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type FakeLabel } from './fakes/github.js';
 import { itChecksTheToken, setupGitHub, type GitHubSetup, type GitHubSetupOptions } from './helpers/github-config.js';
 import { query, runHls } from './helpers/hls.js';
+import { writeBody } from './helpers/payloads.js';
 
 const WIDGETS = 'octo-org/widgets';
 const DOCS = 'octo-org/docs';
@@ -26,7 +27,8 @@ const DEFINITIONS = [
 
 type Setup = GitHubSetup;
 
-async function setup(options: GitHubSetupOptions = {}): Promise<Setup> {
+/** With `database` (the default), the queue database exists, made by `hls queue` as on a running install. */
+async function setup(options: GitHubSetupOptions = {}, database = true): Promise<Setup> {
   const s = await setupGitHub(
     'hls-labels-',
     [
@@ -37,6 +39,13 @@ async function setup(options: GitHubSetupOptions = {}): Promise<Setup> {
   );
   s.fake.repo(WIDGETS).labels.push(...EXISTING.map((label) => ({ ...label })));
   s.fake.repo(DOCS).labels.push({ name: 'docs', color: '0075ca', description: null });
+  if (database) {
+    const body = writeBody(s.dir, 'ping.json', { zen: 'Design for failure.' });
+    const queued = await runHls(['queue', '--event', 'ping', '--delivery', 'ping-1', '--body-file', body], {
+      env: s.env,
+    });
+    expect(queued.code).toBe(0);
+  }
   return s;
 }
 
@@ -120,7 +129,7 @@ describe('hls labels sync', () => {
   });
 
   it('--dry-run prints what it would do and writes nothing, not even the database', async () => {
-    const s = await setup();
+    const s = await setup({}, false);
     const result = await sync(s, '--dry-run');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`would create ${WIDGETS} "priority: high" #b60205 Needs attention first\n`);
@@ -128,6 +137,14 @@ describe('hls labels sync', () => {
     expect(result.stdout).toContain(`${WIDGETS}: would create 2, would update 2, 1 unchanged (dry run)\n`);
     expect(s.fake.writes()).toEqual([]);
     expect(labelsOf(s, WIDGETS)).toEqual(EXISTING);
+    expect(existsSync(s.db)).toBe(false);
+  });
+
+  it('without a queue database it syncs the labels and creates none (only queue and worker create it)', async () => {
+    const s = await setup({}, false);
+    const result = await sync(s, '--repo', DOCS);
+    expect(result.code).toBe(0);
+    expect(labelsOf(s, DOCS)).toEqual([{ name: 'docs', color: '0075ca', description: 'Documentation' }]);
     expect(existsSync(s.db)).toBe(false);
   });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { query, ROOT, runHls, tempDir } from './helpers/hls.js';
+import { writeBody } from './helpers/payloads.js';
 
 /** A database as hls schema version 1 left it, with one stored event. */
 function versionOneDatabase(): string {
@@ -20,13 +21,20 @@ function versionOneDatabase(): string {
   return db;
 }
 
+/** `hls queue` of a ping (one of the two commands that may migrate the file). */
+function queuePing(db: string, delivery: string) {
+  const body = writeBody(tempDir(), 'ping.json', { zen: 'Keep it logically awesome.' });
+  return runHls(['queue', '--event', 'ping', '--delivery', delivery, '--body-file', body, '--db', db]);
+}
+
 describe('schema migrations', () => {
-  it('brings a version 1 file to the current version on open, keeping its events', async () => {
+  it('hls queue brings a version 1 file to the current version, keeping its events', async () => {
     const db = versionOneDatabase();
     expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 1 }]);
+    expect((await queuePing(db, 'new-1')).code).toBe(0);
     const result = await runHls(['stats', '--json', '--db', db]);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).queue.total).toBe(1);
+    expect(JSON.parse(result.stdout).queue.total).toBe(2);
     expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
     const tables = query<{ name: string }>(db, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).map(
       (t) => t.name,
@@ -39,7 +47,7 @@ describe('schema migrations', () => {
 
   it('ten processes opening the same old file at once migrate it exactly once', async () => {
     const db = versionOneDatabase();
-    const results = await Promise.all(Array.from({ length: 10 }, () => runHls(['stats', '--json', '--db', db])));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => queuePing(db, `new-${i}`)));
     expect(results.map((r) => r.code)).toEqual(Array(10).fill(0));
     expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
     expect(query(db, `SELECT count(*) AS n FROM pragma_table_info('claude_analyses') WHERE name = 'outcome'`)).toEqual([

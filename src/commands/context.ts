@@ -1,8 +1,8 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { createLogger, type Logger } from '../log.js';
-import { DatabaseMissingError, openDatabase, type Db } from '../store/open.js';
-import { SchemaTooNewError } from '../store/migrate.js';
+import { openDatabase, type Db } from '../store/open.js';
+import { databaseRefusal } from './database-errors.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -22,18 +22,16 @@ export function commandContext(options: GlobalOptions, env: NodeJS.ProcessEnv = 
   return { config, dbPath, log: createLogger(config.logging.level, config.logging.format) };
 }
 
-/** Opens the database for a command, turning open failures into one-line errors with exit codes. */
-export function openForCommand(dbPath: string, mustExist: boolean): Db {
+/**
+ * Opens the database for a command, turning open failures into one-line errors with exit codes. Only
+ * `hls worker` (and `hls queue`, which opens it itself) may `create` or migrate the file.
+ */
+export function openForCommand(dbPath: string, options: { create?: boolean } = {}): Db {
   try {
-    return openDatabase(dbPath, { mustExist });
+    return openDatabase(dbPath, options);
   } catch (error) {
-    if (error instanceof DatabaseMissingError) {
-      throw new CliError(
-        `database ${dbPath} does not exist: nothing has been queued yet, or pass --db / HLS_DB`,
-        EXIT.NO_INPUT,
-      );
-    }
-    if (error instanceof SchemaTooNewError) throw new CliError(error.message, EXIT.CONFIG);
+    const refusal = databaseRefusal(error, dbPath);
+    if (refusal) throw refusal;
     const code = (error as { code?: string }).code;
     throw new CliError(
       `database ${dbPath}: ${code ?? ''} ${(error as Error).message}`.replace(/\s+/g, ' '),

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createGitHub, describeGitHubError, githubToken, type GitHub } from '../clients/github.js';
 import type { LoadedConfig } from '../config/load.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -52,8 +53,9 @@ export async function runLabelsSync(flags: LabelsSyncFlags, env: NodeJS.ProcessE
   const emit = (lines: string[]): void => {
     if (!flags.json && lines.length > 0) printLines(lines);
   };
-  // Opened before any write, so that a database problem stops the command before GitHub changes.
-  const db = dryRun ? undefined : openForCommand(dbPath, false);
+  // Opened before any write, so that a database problem stops the command before GitHub changes. The
+  // label cache and the rate-limit gate use the queue database when there is one; this never creates it.
+  const db = dryRun || !existsSync(dbPath) ? undefined : openForCommand(dbPath);
   const github = createGitHub(config, token, log, env, db);
   try {
     const results: RepositoryResult[] = [];

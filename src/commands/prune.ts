@@ -21,7 +21,7 @@ export function runPrune(flags: PruneFlags): number {
   const olderThanMs = flags.olderThan ?? config.prune.older_than_days * 86_400_000;
   const deleteRows = flags.deleteRows ?? config.prune.delete_rows;
   const cutoff = Date.now() - olderThanMs;
-  const db = openForCommand(dbPath, true);
+  const db = openForCommand(dbPath);
   const before = fileBytes(dbPath);
   let result: PruneResult;
   try {

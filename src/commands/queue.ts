@@ -7,6 +7,7 @@ import { visible } from '../intake/visible.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { enqueueEvent } from '../store/enqueue.js';
 import { openDatabase } from '../store/open.js';
+import { databaseRefusal } from './database-errors.js';
 
 /** The whole command must answer well inside GitHub's 10 s delivery window. */
 const DEADLINE_MS = 8000;
@@ -90,9 +91,11 @@ function parsePayload(body: Buffer): Record<string, unknown> {
 function store(dbPath: string, budgetMs: number, event: Parameters<typeof enqueueEvent>[1]): number | null {
   let db;
   try {
-    db = openDatabase(dbPath, { busyTimeoutMs: budgetMs, synchronous: 'FULL' });
+    db = openDatabase(dbPath, { create: true, busyTimeoutMs: budgetMs, synchronous: 'FULL' });
     return enqueueEvent(db, event);
   } catch (error) {
+    const refusal = databaseRefusal(error, dbPath);
+    if (refusal) throw refusal;
     const code = (error as { code?: string }).code ?? '';
     const reason = code.startsWith('SQLITE_') || code.startsWith('E') ? code : (error as Error).message;
     throw new CliError(`database unavailable (${reason}); redeliver later`, EXIT.TEMP_FAIL);

@@ -24,7 +24,7 @@ export async function runRecover(flags: RecoverFlags, env: NodeJS.ProcessEnv = p
   const token = githubToken(config, env);
   if (!token) throw new CliError('recover needs a GitHub token (github.token or GITHUB_TOKEN)', EXIT.CONFIG);
   // Must exist: a missing file is a wrong --db, and creating it here could leave it unreadable to the relay.
-  const db = openForCommand(dbPath, true);
+  const db = openForCommand(dbPath);
   // Redeliveries are content-creating requests: paced together with the workers' writes. A dry run only
   // reads, and leaves the database untouched (no rate-limit readings either).
   const github = createGitHub(config, token, log, env, flags.dryRun ? undefined : db);

@@ -17,7 +17,7 @@ export interface RenderFlags extends GlobalOptions {
 /** `hls render ID|DELIVERY`: the exact system and user prompt the worker would send for an event. */
 export async function runRender(ref: string, flags: RenderFlags): Promise<number> {
   const { config, dbPath, log } = commandContext(flags);
-  const db = openForCommand(dbPath, true);
+  const db = openForCommand(dbPath);
   try {
     const event = findEvent(db, ref);
     if (!event) throw new CliError(`no event with id or delivery "${ref}"`, EXIT.NO_INPUT);

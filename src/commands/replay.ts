@@ -20,7 +20,7 @@ export interface ReplayFlags extends GlobalOptions {
  */
 export function runReplay(refs: string[], flags: ReplayFlags): number {
   const { dbPath } = commandContext(flags);
-  const db = openForCommand(dbPath, true);
+  const db = openForCommand(dbPath);
   try {
     const ids = refs.map((ref) => {
       const event = findEvent(db, ref);

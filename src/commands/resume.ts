@@ -18,7 +18,7 @@ export interface ResumeFlags extends GlobalOptions {
  */
 export function runResume(kind: string, flags: ResumeFlags): number {
   const { dbPath } = commandContext(flags);
-  const db = openForCommand(dbPath, true);
+  const db = openForCommand(dbPath);
   let resumed: ResumedPause[];
   try {
     resumed = resumePauses(db, {

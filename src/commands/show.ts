@@ -13,7 +13,7 @@ export interface ShowFlags extends GlobalOptions {
 /** `hls show ID|DELIVERY`: one event with its status history, last error and a payload summary. */
 export function runShow(ref: string, flags: ShowFlags): number {
   const { dbPath } = commandContext(flags);
-  const db = openForCommand(dbPath, true);
+  const db = openForCommand(dbPath);
   try {
     const event = findEvent(db, ref);
     if (!event) throw new CliError(`no event with id or delivery "${ref}"`, EXIT.NO_INPUT);

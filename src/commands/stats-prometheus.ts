@@ -12,7 +12,7 @@ import { commandContext, openForCommand, type GlobalOptions } from './context.js
  */
 export function runStatsPrometheus(flags: GlobalOptions & { output?: string }): number {
   const { config, dbPath } = commandContext(flags);
-  const db = openForCommand(dbPath, true);
+  const db = openForCommand(dbPath);
   let text: string;
   try {
     text = renderExposition(hlsMetricFamilies(collectMetrics(db, Date.now(), budgetScopes(config))));

@@ -49,7 +49,7 @@ function runCheck(flags: StatsFlags): number {
 }
 
 function buildReport(flags: StatsFlags, { dbPath, config }: CommandContext): StatsReport {
-  const db = openForCommand(dbPath, true);
+  const db = openForCommand(dbPath);
   const now = Date.now();
   const since = now - flags.since;
   let snapshot: StatsSnapshot;

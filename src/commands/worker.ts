@@ -36,7 +36,7 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
   if (!githubToken(config, process.env)) {
     log.warn('GITHUB_TOKEN is not set: planned GitHub actions are recorded, nothing is written to GitHub');
   }
-  const db = openForCommand(dbPath, false);
+  const db = openForCommand(dbPath, { create: true });
   const worker = new Worker(
     db,
     registry,

@@ -1,5 +1,5 @@
 import type { Db } from './open.js';
-import { statement } from './statements.js';
+import { writeReturning } from './statements.js';
 import type { EventRow } from './types.js';
 
 /**
@@ -8,7 +8,7 @@ import type { EventRow } from './types.js';
  * issue or pull request) run one at a time, so that two workers never race to create its comment.
  */
 export function claimNextEvent(db: Db, worker: string, now: number, leaseMs: number): EventRow | undefined {
-  return statement(
+  const [claimed] = writeReturning<EventRow>(
     db,
     `UPDATE webhook_events
           SET status = 'processing', locked_by = @worker, locked_until = @leaseUntil,
@@ -21,5 +21,7 @@ export function claimNextEvent(db: Db, worker: string, now: number, leaseMs: num
                      ORDER BY due.priority, due.scheduled_at, due.id
                      LIMIT 1)
        RETURNING *`,
-  ).get({ worker, now, leaseUntil: now + leaseMs }) as EventRow | undefined;
+    { worker, now, leaseUntil: now + leaseMs },
+  );
+  return claimed;
 }

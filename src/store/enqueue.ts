@@ -1,4 +1,5 @@
 import type { Db } from './open.js';
+import { writeReturning } from './statements.js';
 
 export interface NewEvent {
   deliveryId: string;
@@ -17,15 +18,15 @@ export interface NewEvent {
 
 /** Inserts the event unless its delivery id is already stored; returns the new id, or null for a duplicate. */
 export function enqueueEvent(db: Db, event: NewEvent): number | null {
-  const row = db
-    .prepare(
-      `INSERT INTO webhook_events (delivery_id, event_type, action, repository, thread_key, sender_login,
+  const [row] = writeReturning<{ id: number }>(
+    db,
+    `INSERT INTO webhook_events (delivery_id, event_type, action, repository, thread_key, sender_login,
          sender_type, hook_id, payload, payload_sha256, payload_size, signature, created_at, scheduled_at)
        VALUES (@deliveryId, @eventType, @action, @repository, @threadKey, @senderLogin,
          @senderType, @hookId, @payload, @payloadSha256, @payloadSize, @signature, @now, @now)
        ON CONFLICT (delivery_id) DO NOTHING
        RETURNING id`,
-    )
-    .get({ ...event, payloadSize: event.payload.length }) as { id: number } | undefined;
+    { ...event, payloadSize: event.payload.length },
+  );
   return row ? row.id : null;
 }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { HLS_APPLICATION_ID, schemaTooNew } from './identity.js';
 import type { Db } from './open.js';
 
 /** schema.sql is version 1; migrations/NNN_*.sql (NNN ≥ 2) each end with `PRAGMA user_version = NNN;`. */
@@ -6,26 +7,23 @@ export const SCHEMA_VERSION = 5;
 
 const ROOT = new URL('../../', import.meta.url);
 
-export class SchemaTooNewError extends Error {}
-
 /**
- * Brings the file to SCHEMA_VERSION. Safe when many processes open a new file at once: the version is
- * re-read inside an IMMEDIATE transaction, so exactly one of them applies the schema.
+ * Brings a new or hls file (see identifyDatabase) to SCHEMA_VERSION and stamps hls's application_id.
+ * Safe when many processes open a new file at once: the version is re-read inside an IMMEDIATE
+ * transaction, so exactly one of them applies the schema. A newer file is refused before anything changes.
  */
 export function migrate(db: Db): void {
   const version = currentVersion(db);
-  if (version === SCHEMA_VERSION) return;
+  if (version > SCHEMA_VERSION) throw schemaTooNew(version, SCHEMA_VERSION);
+  if (version === SCHEMA_VERSION && db.pragma('application_id', { simple: true }) === HLS_APPLICATION_ID) return;
   // Lets `hls prune` give freed pages back to the file system; only possible before the first table.
   if (version === 0) db.pragma('auto_vacuum = INCREMENTAL');
   switchToWal(db);
   db.transaction(() => {
     const version = currentVersion(db);
-    if (version > SCHEMA_VERSION) {
-      throw new SchemaTooNewError(
-        `database schema version ${version} is newer than this hls supports (${SCHEMA_VERSION}): upgrade hls`,
-      );
-    }
+    if (version > SCHEMA_VERSION) throw schemaTooNew(version, SCHEMA_VERSION);
     for (const migration of migrationsAfter(version)) db.exec(readFileSync(migration, 'utf8'));
+    db.pragma(`application_id = ${HLS_APPLICATION_ID}`);
   }).immediate();
 }
 

@@ -1,6 +1,6 @@
 import { settleAtWorstCase } from './analyses.js';
 import type { Db } from './open.js';
-import { statement } from './statements.js';
+import { writeReturning } from './statements.js';
 
 export interface RescuedEvent {
   id: number;
@@ -25,7 +25,7 @@ export function rescueExpiredLeases(db: Db, now: number, maxAttempts: number): R
 }
 
 function expireLeases(db: Db, now: number, maxAttempts: number): RescuedEvent[] {
-  return statement(
+  return writeReturning<RescuedEvent>(
     db,
     `UPDATE webhook_events
           SET status = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'retry' END,
@@ -35,5 +35,6 @@ function expireLeases(db: Db, now: number, maxAttempts: number): RescuedEvent[] 
               scheduled_at = @now, locked_by = NULL, locked_until = NULL
         WHERE status = 'processing' AND locked_until < @now
        RETURNING id, delivery_id, status, attempts`,
-  ).all({ now, maxAttempts }) as RescuedEvent[];
+    { now, maxAttempts },
+  );
 }

@@ -11,3 +11,13 @@ export function statement(db: Db, sql: string): Statement {
   if (!prepared) statements.set(sql, (prepared = db.prepare(sql)));
   return prepared;
 }
+
+/**
+ * Runs an `INSERT/UPDATE/DELETE … RETURNING` to its end and returns its rows. Outside a transaction
+ * SQLite commits in the step that ends the statement: `.get()` stops at the first row and leaves the
+ * commit to the reset, whose error (SQLITE_FULL, SQLITE_IOERR) better-sqlite3 drops, so the caller
+ * would get a row that was never stored. Every writing statement whose rows are read goes through here.
+ */
+export function writeReturning<T>(db: Db, sql: string, ...params: unknown[]): T[] {
+  return statement(db, sql).all(...params) as T[];
+}

@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedConfig } from '../config/load.js';
+import { CliError, EXIT } from '../exit-codes.js';
 import type { Logger } from '../log.js';
 import { claimNextEvent } from '../store/claim.js';
+import { isCorruption } from '../store/identity.js';
 import { extendLease, finishEvent, returnToQueue, type Outcome } from '../store/lease.js';
 import { observe } from '../store/metrics.js';
 import type { Db } from '../store/open.js';
@@ -12,6 +14,9 @@ import { registerWorker, workerHeartbeat, workerStopped } from '../store/workers
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { classifyError, requestedDeferral } from './errors.js';
 import type { HandlerRegistry } from './handlers.js';
+
+/** Longest wait between two tries while the database fails (full disk, I/O error). */
+const DATABASE_BACKOFF_MAX_MS = 30_000;
 
 export interface WorkerOptions {
   id: string;
@@ -46,6 +51,9 @@ export class Worker {
   private stopping = false;
   private lastRescueAt = 0;
   private processed = 0;
+  private registered = false;
+  /** Consecutive loop turns that failed on the database; 0 once one succeeds. */
+  private databaseFailures = 0;
   private wake: () => void = () => {};
 
   constructor(
@@ -57,27 +65,27 @@ export class Worker {
   ) {}
 
   async run(): Promise<void> {
-    registerWorker(this.db, {
-      id: this.options.id,
-      pid: process.pid,
-      host: hostname(),
-      started_at: Date.now(),
-      lease_ms: this.options.leaseMs,
-      concurrency: this.options.concurrency,
-    });
     const heartbeat = setInterval(() => this.heartbeat(), Math.max(50, this.options.leaseMs / 3));
     this.log.info('worker started', { worker: this.options.id, concurrency: this.options.concurrency });
     try {
       while (!this.stopping) {
-        this.rescue();
-        const claimed = this.fillSlots();
+        let claimed: number;
+        try {
+          this.register();
+          this.rescue();
+          claimed = this.fillSlots();
+          this.databaseFailures = 0;
+        } catch (error) {
+          await this.backOff(error);
+          continue;
+        }
         if (this.options.once && claimed === 0 && this.jobs.size === 0) break;
         await this.idle(claimed > 0 && this.jobs.size < this.options.concurrency ? 0 : this.options.pollMs);
       }
       await this.drain();
     } finally {
       clearInterval(heartbeat);
-      workerStopped(this.db, this.options.id, Date.now(), this.processed);
+      this.recordStopped();
     }
     this.log.info('worker stopped', { worker: this.options.id, processed: this.processed });
   }
@@ -93,6 +101,53 @@ export class Worker {
     this.stopping = true;
     for (const job of this.jobs.values()) this.giveBack(job);
     this.wake();
+  }
+
+  /** Takes over this id's row in the workers table; retried by the loop until the database accepts it. */
+  private register(): void {
+    if (this.registered) return;
+    registerWorker(this.db, {
+      id: this.options.id,
+      pid: process.pid,
+      host: hostname(),
+      started_at: Date.now(),
+      lease_ms: this.options.leaseMs,
+      concurrency: this.options.concurrency,
+    });
+    this.registered = true;
+  }
+
+  /**
+   * A database that fails (full disk, I/O error, lock held too long) is waited out: a bounded, growing,
+   * interruptible delay, so the worker neither spins nor stops answering signals. A corrupt file, a bug
+   * (not an SQLite error) and `--once` end the worker instead.
+   */
+  private async backOff(error: unknown): Promise<void> {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_') || isCorruption(error)) throw error;
+    const message = (error as Error).message;
+    if (this.options.once) throw new CliError(`database unavailable (${code}: ${message})`, EXIT.TEMP_FAIL);
+    this.databaseFailures++;
+    const delay = retryDelayMs(this.databaseFailures, { baseMs: this.options.pollMs, maxMs: DATABASE_BACKOFF_MAX_MS });
+    this.log.error('database error; backing off', {
+      worker: this.options.id,
+      code,
+      error: message,
+      failures: this.databaseFailures,
+      retry_in_ms: delay,
+    });
+    await this.idle(delay);
+  }
+
+  private recordStopped(): void {
+    try {
+      workerStopped(this.db, this.options.id, Date.now(), this.processed);
+    } catch (error) {
+      this.log.warn('could not record that the worker stopped', {
+        worker: this.options.id,
+        error: (error as Error).message,
+      });
+    }
   }
 
   private fillSlots(): number {
@@ -145,10 +200,20 @@ export class Worker {
           : { status: 'failed', errorClass: verdict.errorClass, message: verdict.message };
     }
     if (job.abandoned) return;
-    const written =
-      outcome.status === 'deferred'
-        ? returnToQueue(this.db, job.lease, outcome.until, outcome.reason)
-        : finishEvent(this.db, job.lease, outcome, Date.now());
+    let written: boolean;
+    try {
+      written =
+        outcome.status === 'deferred'
+          ? returnToQueue(this.db, job.lease, outcome.until, outcome.reason)
+          : finishEvent(this.db, job.lease, outcome, Date.now());
+    } catch (error) {
+      this.log.error('could not record the result; the event runs again once its lease expires', {
+        ...fields,
+        status: outcome.status,
+        error: (error as Error).message,
+      });
+      return;
+    }
     const duration_ms = Date.now() - started;
     if (written && outcome.status !== 'deferred') this.processed++;
     if (written) this.recordDuration(event, outcome.status, duration_ms);
@@ -269,8 +334,15 @@ export class Worker {
     if (job.abandoned) return;
     job.abandoned = true;
     job.controller.abort(new Error('worker shutting down'));
-    if (returnToQueue(this.db, job.lease, Date.now(), null)) {
-      this.log.info('returned to the queue (attempt not counted)', eventFields(job.event));
+    try {
+      if (returnToQueue(this.db, job.lease, Date.now(), null)) {
+        this.log.info('returned to the queue (attempt not counted)', eventFields(job.event));
+      }
+    } catch (error) {
+      this.log.error('could not return the event to the queue; it runs again once its lease expires', {
+        ...eventFields(job.event),
+        error: (error as Error).message,
+      });
     }
   }
 }

@@ -1,13 +1,23 @@
 import Database from 'better-sqlite3';
 import { existsSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { identifyDatabase, type DatabaseOwner } from '../../store/identity.js';
 import { SCHEMA_VERSION } from '../../store/migrate.js';
 import { fail, ok, skip, type Check } from '../check.js';
 import { formatBytes, isWritable, octal, uid } from '../files.js';
 
-const DATABASE_CHECKS = ['database', 'database schema', 'database journal', 'database mode'] as const;
+const DATABASE_CHECKS = [
+  'database',
+  'database schema',
+  'database integrity',
+  'database journal',
+  'database mode',
+] as const;
 
-/** Exists and writable, then schema version, journal mode and file mode; never creates or migrates the file. */
+/**
+ * Exists and writable, then whose file it is and its schema version, its pages (quick_check), journal
+ * mode and file mode; never creates, migrates or changes the file.
+ */
 export function checkDatabase(path: string | undefined): Check[] {
   if (path === undefined) {
     return DATABASE_CHECKS.map((name) => skip(name, 'the config did not load, and neither --db nor HLS_DB is set'));
@@ -18,21 +28,41 @@ export function checkDatabase(path: string | undefined): Check[] {
   }
   // Stat before SQLite opens the file: a read-only open may create the -wal and -shm files.
   const modeCheck = checkDatabaseMode(path);
-  let version: number;
-  let journal: string;
+  let header: DatabaseHeader;
   try {
-    ({ version, journal } = readDatabaseHeader(path));
+    header = readDatabaseHeader(path);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const reason = `cannot read ${path}: ${code ? `${code} ` : ''}${(error as Error).message}`;
+    const reason = `cannot read ${path}: ${describe(error)}`;
     return [
       file,
       fail('database schema', `${reason} (is it an hls database?)`),
+      skip('database integrity', reason),
       skip('database journal', reason),
       modeCheck,
     ];
   }
-  return [file, checkSchemaVersion(version), checkJournalMode(path, journal, version), modeCheck];
+  if (header.owner === 'foreign') {
+    const reason = `${path} is not an hls database (another program's SQLite file?)`;
+    return [
+      file,
+      fail('database schema', `${reason}: hls refuses to use it; point --db, HLS_DB or database.path at hls's file`),
+      skip('database integrity', reason),
+      skip('database journal', reason),
+      modeCheck,
+    ];
+  }
+  return [
+    file,
+    checkSchemaVersion(header.version),
+    checkIntegrity(header.quickCheck),
+    checkJournalMode(path, header.journal, header.version),
+    modeCheck,
+  ];
+}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  return `${code ? `${code} ` : ''}${(error as Error).message}`;
 }
 
 function checkDatabaseFile(path: string): Check {
@@ -65,17 +95,43 @@ function checkDatabaseFile(path: string): Check {
   return ok('database', `${path} (${formatBytes(stat.size)}, writable)`);
 }
 
-/** The schema version and journal mode, read through a read-only connection (no migration). */
-function readDatabaseHeader(path: string): { version: number; journal: string } {
+interface DatabaseHeader {
+  owner: DatabaseOwner;
+  version: number;
+  journal: string;
+  /** `PRAGMA quick_check`'s findings (["ok"] when sound), or the error it ended with. */
+  quickCheck: string[] | Error;
+}
+
+/** Whose file it is, its schema version, journal mode and pages, read through a read-only connection. */
+function readDatabaseHeader(path: string): DatabaseHeader {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    return {
-      version: db.pragma('user_version', { simple: true }) as number,
-      journal: String(db.pragma('journal_mode', { simple: true })).toLowerCase(),
-    };
+    const { owner, version } = identifyDatabase(db);
+    const journal = String(db.pragma('journal_mode', { simple: true })).toLowerCase();
+    let quickCheck: string[] | Error;
+    try {
+      quickCheck = db.prepare('PRAGMA quick_check').pluck().all() as string[];
+    } catch (error) {
+      quickCheck = error as Error;
+    }
+    return { owner, version, journal, quickCheck };
   } finally {
     db.close();
   }
+}
+
+/** Corrupt pages make commands fail with exit 74; quick_check finds them without reading every index entry. */
+export function checkIntegrity(quickCheck: string[] | Error): Check {
+  const name = 'database integrity';
+  if (!(quickCheck instanceof Error) && quickCheck.length === 1 && quickCheck[0] === 'ok')
+    return ok(name, 'quick_check ok');
+  const findings = quickCheck instanceof Error ? describe(quickCheck) : quickCheck.slice(0, 3).join('; ');
+  return fail(
+    name,
+    `quick_check found corruption (${findings}): stop the workers and restore the file from a backup ` +
+      `(or try sqlite3's .recover into a new file)`,
+  );
 }
 
 export function checkSchemaVersion(version: number): Check {
@@ -88,14 +144,19 @@ export function checkSchemaVersion(version: number): Check {
         `(git pull && npm ci in its directory) or point --db at the right file`,
     );
   }
-  if (version === 0) return ok(name, `empty: the schema (version ${SCHEMA_VERSION}) is created on next open`);
-  return ok(name, `version ${version}: will be migrated to ${SCHEMA_VERSION} on next open`);
+  if (version === 0) {
+    return ok(name, `empty: the next hls queue or worker creates the schema (version ${SCHEMA_VERSION})`);
+  }
+  return ok(
+    name,
+    `version ${version}: the next hls queue or worker migrates it to ${SCHEMA_VERSION}; other commands refuse it until then`,
+  );
 }
 
 export function checkJournalMode(path: string, journal: string, version: number): Check {
   const name = 'database journal';
   if (journal === 'wal') return ok(name, 'wal');
-  if (version < SCHEMA_VERSION) return ok(name, `${journal}: switched to wal on next open`);
+  if (version < SCHEMA_VERSION) return ok(name, `${journal}: the next hls queue or worker switches it to wal`);
   return fail(
     name,
     `journal_mode is ${journal}, not wal: hls queue and the workers would block each other; with the workers ` +

@@ -1,0 +1,40 @@
+import type { Db } from './open.js';
+
+/** `PRAGMA application_id` of every file hls creates or migrates ("hlsQ"): tells hls's files from others'. */
+export const HLS_APPLICATION_ID = 0x686c7351;
+
+/**
+ * new: empty (user_version 0, no tables), hls may create its schema in it. hls: stamped with hls's
+ * application_id, or made by an hls older than the stamp (application_id 0, user_version ≥ 1 and hls's
+ * `webhook_events` table). foreign: anything else — another program's file, never to be touched.
+ */
+export type DatabaseOwner = 'new' | 'hls' | 'foreign';
+
+/** The file does not exist, or is still empty, and the command may not create it. */
+export class DatabaseMissingError extends Error {}
+
+/** The file is not one this hls may use (another program's, or a schema version it cannot use): exit 78. */
+export class DatabaseRefusedError extends Error {}
+
+/** Reads only the header and the schema table: changes nothing, whatever the file is. */
+export function identifyDatabase(db: Db): { owner: DatabaseOwner; version: number } {
+  const applicationId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (applicationId === HLS_APPLICATION_ID) return { owner: 'hls', version };
+  if (applicationId !== 0) return { owner: 'foreign', version };
+  const objects = db.prepare(`SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'`).pluck().all();
+  if (version === 0 && objects.length === 0) return { owner: 'new', version };
+  return { owner: version >= 1 && objects.includes('webhook_events') ? 'hls' : 'foreign', version };
+}
+
+/** SQLite found malformed pages (SQLITE_CORRUPT and its extended codes). */
+export function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_CORRUPT');
+}
+
+export function schemaTooNew(version: number, supported: number): DatabaseRefusedError {
+  return new DatabaseRefusedError(
+    `database schema version ${version} is newer than this hls supports (${supported}): upgrade hls`,
+  );
+}
