@@ -66,7 +66,6 @@ export class Worker {
 
   async run(): Promise<void> {
     const heartbeat = setInterval(() => this.heartbeat(), Math.max(50, this.options.leaseMs / 3));
-    this.log.info('worker started', { worker: this.options.id, concurrency: this.options.concurrency });
     try {
       while (!this.stopping) {
         let claimed: number;
@@ -103,7 +102,10 @@ export class Worker {
     this.wake();
   }
 
-  /** Takes over this id's row in the workers table; retried by the loop until the database accepts it. */
+  /**
+   * Takes over this id's row in the workers table (refused while a live worker holds it); retried by the
+   * loop until the database accepts it. The worker counts as started from then on.
+   */
   private register(): void {
     if (this.registered) return;
     registerWorker(this.db, {
@@ -115,6 +117,7 @@ export class Worker {
       concurrency: this.options.concurrency,
     });
     this.registered = true;
+    this.log.info('worker started', { worker: this.options.id, concurrency: this.options.concurrency });
   }
 
   /**
