@@ -19,6 +19,7 @@ import { finished, query, ROOT, startHls, waitFor, type RunResult } from './help
 import { writeGitHubConfig } from './helpers/github-config.js';
 import { issuePayload } from './helpers/payloads.js';
 import { LABELS, REPO } from './helpers/pipeline.js';
+import { seededRandom } from './helpers/random.js';
 
 const EVENTS = 200;
 const WORKERS = 3;
@@ -48,18 +49,6 @@ afterEach(async () => {
   await Promise.all(fakes.map((fake) => fake.close()));
   fakes = [];
 });
-
-/** mulberry32: a small seeded PRNG, so that a failing kill schedule can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The issue a rendered prompt is about (every issue prompt shows the payload's html_url), -1 if none. */
 function issueNumberOf(request: MessagesRequest): number {
@@ -121,7 +110,7 @@ async function seed(db: string, github: FakeGitHub): Promise<Map<number, number>
 describe('chaos', () => {
   it('200 events under 3 workers SIGKILLed at random: each completed once, one comment per thread', async () => {
     const seedValue = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
-    const random = prng(seedValue);
+    const random = seededRandom(seedValue);
     const anthropic = await startFakeAnthropic({ latencyMs: 150 });
     const github = await startFakeGitHub({ latencyMs: 20, rateLimit: 1_000_000 });
     fakes = [anthropic, github];

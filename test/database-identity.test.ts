@@ -8,20 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DatabaseRefusedError, HLS_APPLICATION_ID, identifyDatabase } from '../src/store/identity.js';
 import { openDatabase } from '../src/store/open.js';
 import { tempDir } from './helpers/hls.js';
-
-/** mulberry32: a small seeded generator, so that a failing case can be replayed from its seed. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+import { seededRandom, pick } from './helpers/random.js';
 
 const TABLE_NAMES = ['notes', 'users', 'events', 'webhook_events', 'WEBHOOK_EVENTS', 'webhook_events_old', 'workers'];
 
@@ -76,7 +63,7 @@ const snapshot = (path: string) => ({
 describe('which files are hls’s', () => {
   it('200 generated files: identified by the rule, and a foreign one is refused by every open, byte for byte', () => {
     const seed = Number(process.env.HLS_TEST_SEED ?? 8);
-    const random = generator(seed);
+    const random = seededRandom(seed);
     const seen = { new: 0, hls: 0, foreign: 0 };
     for (let i = 0; i < 200; i++) {
       const shape = randomShape(random);

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jsonNestingDepth, MAX_JSON_DEPTH } from '../src/intake/json-depth.js';
+import { seededRandom } from './helpers/random.js';
 
 const depthOf = (text: string | Buffer, stopAbove?: number) =>
   jsonNestingDepth(typeof text === 'string' ? Buffer.from(text) : text, stopAbove);
@@ -67,7 +68,7 @@ describe('jsonNestingDepth', () => {
   });
 
   it('agrees with JSON.parse on 2,000 generated documents', () => {
-    const random = mulberry32(0x5eed);
+    const random = seededRandom(0x5eed);
     for (let i = 0; i < 2000; i++) {
       const value = generate(random, Math.floor(random() * 10));
       const text = JSON.stringify(value, null, random() < 0.3 ? 2 : undefined);
@@ -117,15 +118,4 @@ function generate(random: () => number, depth: number): unknown {
   );
   if (random() < 0.5) return children;
   return Object.fromEntries(children.map((child) => [randomString(random), child]));
-}
-
-/** A small seeded generator, so that a failure can be replayed. */
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

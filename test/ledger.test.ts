@@ -11,6 +11,7 @@ import { costUsd, maxCostUsd, promptTokenBound } from '../src/pipeline/cost.js';
 import { defaultTriage, type MessagesRequest, type ScriptedReply } from './fakes/anthropic.js';
 import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
+import { seededRandom } from './helpers/random.js';
 
 let s: Stage | undefined;
 const children: ChildProcess[] = [];
@@ -190,20 +191,8 @@ describe('the ledger of model calls', () => {
   }, 30_000);
 });
 
-/** mulberry32: a seeded PRNG, so that a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('the worst case a call is recorded at (in process, generated inputs)', () => {
-  const random = prng(20261130);
+  const random = seededRandom(20261130);
   const int = (max: number) => Math.floor(random() * (max + 1));
   /** Text of random code points: ASCII, accents, CJK, emoji (4 UTF-8 bytes, 2 UTF-16 units), controls. */
   const text = (length: number) =>

@@ -6,16 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { capPayload, capText, MAX_ITEMS, NAME_CHARS, TEXT_CHARS } from '../src/pipeline/cap.js';
 import { query, ROOT, runHls } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
-import { REPO, stage, type Stage } from './helpers/pipeline.js';
-
-const TRIAGE = {
-  priority: 'low',
-  difficulty: 'easy',
-  component: 'docs',
-  labels: [],
-  comment: 'Noted.',
-  confidence: 0.5,
-};
+import { REPO, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
 
 let s: Stage | undefined;
 afterEach(async () => {

@@ -1,15 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { query, runHls } from './helpers/hls.js';
-import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';
-
-const TRIAGE = {
-  priority: 'low',
-  difficulty: 'easy',
-  component: 'docs',
-  labels: [],
-  comment: 'Noted.',
-  confidence: 0.5,
-};
+import { queueIssueEvent, REPO, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
 
 let s: Stage | undefined;
 afterEach(async () => {

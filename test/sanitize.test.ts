@@ -6,6 +6,7 @@ import { commentBody } from '../src/pipeline/act.js';
 import { MAX_COMMENT_CHARS } from '../src/pipeline/sanitize.js';
 import { runHls } from './helpers/hls.js';
 import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';
+import { seededRandom, pick } from './helpers/random.js';
 
 // The judge is independent of the sanitizer: markdown-it renders (CommonMark + tables, strikethrough,
 // raw HTML and bare URLs as GitHub does) and parse5 reads the HTML back, as a browser would.
@@ -165,7 +166,7 @@ describe('the comment hls posts: what GitHub would scan is decided by parsing th
   });
 
   it('a generated corpus of adversarial Markdown: 0 live pings or references, exactly 1 marker, the footer visible, code kept', () => {
-    const random = seeded(20261130);
+    const random = seededRandom(20261130);
     const failures: string[] = [];
     for (let i = 0; i < 3_000; i++) {
       const comment = document(random);
@@ -189,20 +190,6 @@ describe('the comment hls posts: what GitHub would scan is decided by parsing th
 // --- the corpus -----------------------------------------------------------------------------------
 
 type Random = () => number;
-
-/** mulberry32: the same cases on every run. */
-function seeded(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
 const PINGS = [
   '@someone',

@@ -14,6 +14,16 @@ export const LABELS = [
   { name: 'question', color: 'd876e3', description: 'Further information is requested' },
 ];
 
+/** A plain, valid structured answer of the model. */
+export const TRIAGE = {
+  priority: 'low',
+  difficulty: 'easy',
+  component: 'docs',
+  labels: [],
+  comment: 'Noted.',
+  confidence: 0.5,
+};
+
 export interface Stage {
   dir: string;
   db: string;
