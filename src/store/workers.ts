@@ -60,22 +60,23 @@ function exitedHere(w: WorkerRecord, host: string): boolean {
   }
 }
 
-export function workerHeartbeat(db: Db, id: string, now: number, inFlight: number, processed: number): void {
-  statement(db, `UPDATE workers SET heartbeat_at = ?, in_flight = ?, processed = ? WHERE id = ?`).run(
-    now,
-    inFlight,
-    processed,
-    id,
-  );
+/** Which process a row belongs to: a worker writes only its own row, never one another process took over. */
+export type WorkerSelf = Pick<WorkerRecord, 'id' | 'pid' | 'host'>;
+
+const OWN_ROW = `id = @id AND pid = @pid AND host = @host`;
+
+export function workerHeartbeat(db: Db, self: WorkerSelf, now: number, inFlight: number, processed: number): void {
+  statement(
+    db,
+    `UPDATE workers SET heartbeat_at = @now, in_flight = @inFlight, processed = @processed WHERE ${OWN_ROW}`,
+  ).run({ ...self, now, inFlight, processed });
 }
 
-export function workerStopped(db: Db, id: string, now: number, processed: number): void {
-  statement(db, `UPDATE workers SET stopped_at = ?, heartbeat_at = ?, in_flight = 0, processed = ? WHERE id = ?`).run(
-    now,
-    now,
-    processed,
-    id,
-  );
+export function workerStopped(db: Db, self: WorkerSelf, now: number, processed: number): void {
+  statement(
+    db,
+    `UPDATE workers SET stopped_at = @now, heartbeat_at = @now, in_flight = 0, processed = @processed WHERE ${OWN_ROW}`,
+  ).run({ ...self, now, processed });
 }
 
 /** Workers not known to have stopped, most recent first; stopped ones within `keepMs` too. */

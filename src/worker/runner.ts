@@ -10,7 +10,7 @@ import { observe } from '../store/metrics.js';
 import type { Db } from '../store/open.js';
 import { rescueExpiredLeases } from '../store/rescue.js';
 import type { EventRow, Lease } from '../store/types.js';
-import { registerWorker, workerHeartbeat, workerStopped } from '../store/workers.js';
+import { registerWorker, workerHeartbeat, workerStopped, type WorkerSelf } from '../store/workers.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { classifyError, requestedDeferral } from './errors.js';
 import type { HandlerRegistry } from './handlers.js';
@@ -102,6 +102,10 @@ export class Worker {
     this.wake();
   }
 
+  private self(): WorkerSelf {
+    return { id: this.options.id, pid: process.pid, host: hostname() };
+  }
+
   /**
    * Takes over this id's row in the workers table (refused while a live worker holds it); retried by the
    * loop until the database accepts it. The worker counts as started from then on.
@@ -109,9 +113,7 @@ export class Worker {
   private register(): void {
     if (this.registered) return;
     registerWorker(this.db, {
-      id: this.options.id,
-      pid: process.pid,
-      host: hostname(),
+      ...this.self(),
       started_at: Date.now(),
       lease_ms: this.options.leaseMs,
       concurrency: this.options.concurrency,
@@ -143,8 +145,9 @@ export class Worker {
   }
 
   private recordStopped(): void {
+    if (!this.registered) return;
     try {
-      workerStopped(this.db, this.options.id, Date.now(), this.processed);
+      workerStopped(this.db, this.self(), Date.now(), this.processed);
     } catch (error) {
       this.log.warn('could not record that the worker stopped', {
         worker: this.options.id,
@@ -272,7 +275,7 @@ export class Worker {
   private heartbeat(): void {
     const until = Date.now() + this.options.leaseMs;
     try {
-      workerHeartbeat(this.db, this.options.id, Date.now(), this.jobs.size, this.processed);
+      workerHeartbeat(this.db, this.self(), Date.now(), this.jobs.size, this.processed);
     } catch (error) {
       this.log.warn('worker heartbeat failed; will try again', {
         worker: this.options.id,
