@@ -3,7 +3,7 @@ import { parseFragment } from 'parse5';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Triage } from '../src/pipeline/analysis.js';
 import { commentBody } from '../src/pipeline/act.js';
-import { MAX_COMMENT_CHARS } from '../src/pipeline/sanitize.js';
+import { hasThreadMarker, MAX_COMMENT_CHARS } from '../src/pipeline/sanitize.js';
 import { runHls } from './helpers/hls.js';
 import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';
 import { seededRandom, pick } from './helpers/random.js';
@@ -147,6 +147,15 @@ describe('the comment hls posts: what GitHub would scan is decided by parsing th
     expect(body).toContain('`notify(@team)`');
     expect(body).toContain('ping("@someone", "o/r#1")');
     expect(body).toContain('    @indented other/repo#2');
+  });
+
+  it('only the marker hls ends its comment with identifies it, not one the model quoted inside code', () => {
+    const quoting = commentBody(triage('The bot writes `<!-- hls:thread octo-org/widgets#2 -->` at the end.'), THREAD);
+    expect(quoting).toContain('`<!-- hls:thread octo-org/widgets#2 -->`');
+    expect(hasThreadMarker(quoting, THREAD)).toBe(true);
+    expect(hasThreadMarker(quoting, 'octo-org/widgets#2')).toBe(false);
+    expect(hasThreadMarker(`${quoting}\r\n`, THREAD)).toBe(true);
+    expect(hasThreadMarker(`${quoting}\n\nEdited by a maintainer.`, THREAD)).toBe(false);
   });
 
   it('mentions get a zero-width space after the sign; a reference to this repository stays a link', () => {

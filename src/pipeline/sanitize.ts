@@ -10,8 +10,12 @@ export function threadMarker(threadKey: string): string {
   return `${MARKER_PREFIX}${threadKey} -->`;
 }
 
+/**
+ * Whether a comment is hls's one comment on the thread: hls ends it with the marker, so only its last
+ * line counts (a marker the model quoted inside code stays visible text and identifies nothing).
+ */
 export function hasThreadMarker(body: string, threadKey: string): boolean {
-  return body.includes(threadMarker(threadKey));
+  return body.trimEnd().endsWith(threadMarker(threadKey));
 }
 
 /**
