@@ -154,7 +154,8 @@ describe('Anthropic pauses shared by every worker process', () => {
       status: 429,
       type: 'rate_limit_error',
       message: 'Number of request tokens has exceeded your per-minute rate limit',
-      headers: { 'retry-after': '3' },
+      // Long enough that two `hls queue` runs and the skip fit in it on a loaded 2-core CI machine.
+      headers: { 'retry-after': '8' },
     });
     const first = await queueIssueEvent(s, 10);
     const workers = [startWorker(s.env), startWorker(s.env)];
@@ -166,7 +167,7 @@ describe('Anthropic pauses shared by every worker process', () => {
     await waitFor(() => eventRow(s!.db, first).status === 'completed', 30_000, 'the first event');
     for (const worker of workers) expect((await worker.stop()).code).toBe(0);
 
-    const pauseEnd = limited.at + 3000;
+    const pauseEnd = limited.at + 8000;
     const later = s.anthropic.requests.slice(s.anthropic.requests.indexOf(limited) + 1);
     expect(later.length).toBeGreaterThanOrEqual(2);
     // 30 ms: the fake stamps a request when its body has arrived, a moment after the sender's clock.
