@@ -191,6 +191,45 @@ describe('the ledger of model calls', () => {
   }, 30_000);
 });
 
+describe('a model call that passes claude.timeout_seconds', () => {
+  it('is sent once (the SDK does not send it again), counts once at its worst case, and the event retries', async () => {
+    let first = true;
+    s = await stage({
+      anthropic: {
+        respond: (request) => {
+          const reply = defaultTriage(request);
+          if (!first) return reply;
+          first = false;
+          return { ...reply, delayMs: 4000 } as ScriptedReply;
+        },
+      },
+      config: { claude: { daily_budget_usd: 5, timeout_seconds: 1 }, queue: { max_attempts: 5 } },
+    });
+    const id = await queueIssueEvent(s, 9);
+
+    expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
+
+    expect(s.anthropic.messageCalls()).toHaveLength(1);
+    const [timedOut] = calls(s.db);
+    expect(timedOut).toMatchObject({ webhook_id: id, outcome: 'unsettled', input_tokens: 0 });
+    expect(timedOut!.claude_cost_usd).toBe(timedOut!.reserved_usd);
+    expect(reservations(s.db)).toEqual([
+      expect.objectContaining({ state: 'settled', actual_usd: timedOut!.reserved_usd }),
+    ]);
+    const row = query<{ status: string; error_class: string; error_message: string }>(
+      s.db,
+      'SELECT status, error_class, error_message FROM webhook_events WHERE id = ?',
+      id,
+    )[0]!;
+    expect(row).toMatchObject({ status: 'retry', error_class: 'transient:timeout' });
+    expect(row.error_message).toContain('no answer from Claude within 1 s (claude.timeout_seconds)');
+
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the retry's backoff (base 0.1 s, jitter)
+    expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
+    expect(calls(s.db).map((call) => call.outcome)).toEqual(['unsettled', 'ok']);
+  }, 30_000);
+});
+
 describe('the worst case a call is recorded at (in process, generated inputs)', () => {
   const random = seededRandom(20261130);
   const int = (max: number) => Math.floor(random() * (max + 1));

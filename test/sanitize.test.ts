@@ -149,6 +149,22 @@ describe('the comment hls posts: what GitHub would scan is decided by parsing th
     expect(body).toContain('    @indented other/repo#2');
   });
 
+  it('inline HTML that GitHub shows as text cannot carry a mention; harmless inline HTML stays', () => {
+    for (const comment of [
+      'see <!x @bob> now',
+      'a <!-- x -- @bob --> b',
+      'a <xmp title="@bob"> b',
+      'x <b title="o/r#1">y</b>',
+    ]) {
+      const body = commentBody(triage(comment), THREAD);
+      expectSafe(body);
+      expect(body, comment).not.toMatch(/@bob|o\/r#1/);
+    }
+    expect(commentBody(triage('Press <kbd>Ctrl</kbd>+<kbd>C</kbd>.<br>Done.'), THREAD)).toContain(
+      'Press <kbd>Ctrl</kbd>+<kbd>C</kbd>.<br>Done.',
+    );
+  });
+
   it('only the marker hls ends its comment with identifies it, not one the model quoted inside code', () => {
     const quoting = commentBody(triage('The bot writes `<!-- hls:thread octo-org/widgets#2 -->` at the end.'), THREAD);
     expect(quoting).toContain('`<!-- hls:thread octo-org/widgets#2 -->`');

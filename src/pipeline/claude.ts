@@ -106,17 +106,19 @@ interface AnalysisArgs {
 async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
   const { db, client, config, repo, event, prompt, choice, signal } = args;
   const prices = pricesFor(choice.model, config.claude.prices);
+  // output_config belongs in the count too: the API adds the schema's own tokens to the prompt.
   const request = {
     model: choice.model,
     system: [{ type: 'text' as const, text: loadSystemPrompt(), cache_control: { type: 'ephemeral' as const } }],
     messages: [{ role: 'user' as const, content: prompt.text }],
+    output_config: { format: { type: 'json_schema' as const, schema: TRIAGE_JSON_SCHEMA } },
   };
   const limits = { dailyUsd: config.claude.daily_budget_usd, repositoryUsd: repo.daily_budget_usd };
   const budgeted = limits.dailyUsd !== undefined || limits.repositoryUsd !== undefined;
   // A budget needs the exact count; without one, the bound costs no request.
   const promptTokens = budgeted
     ? (await client.messages.countTokens(request, { signal })).input_tokens
-    : promptTokenBound([request.system[0].text, prompt.text]);
+    : promptTokenBound([request.system[0].text, prompt.text, JSON.stringify(TRIAGE_JSON_SCHEMA)]);
   const estimate = maxCostUsd(promptTokens, choice.maxTokens, prices);
   let reservation: Reservation | null = null;
   if (budgeted) {
@@ -145,23 +147,21 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
     reservationId: reservation?.id ?? null,
   });
   const started = Date.now();
+  // hls's own deadline, not the SDK's timeout: the SDK would send a timed-out request again, and each
+  // attempt may be billed while the ledger holds one row. Aborted, the call counts once, at its worst case.
+  const timeoutMs = config.claude.timeout_seconds * 1000;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const callSignal = AbortSignal.any([signal, deadline]);
   let message: Anthropic.Message;
   let requestId: string | null;
   try {
     const { data, request_id } = await client.messages
-      .create(
-        {
-          ...request,
-          max_tokens: choice.maxTokens,
-          output_config: { format: { type: 'json_schema', schema: TRIAGE_JSON_SCHEMA } },
-        },
-        { signal },
-      )
+      .create({ ...request, max_tokens: choice.maxTokens }, { signal: callSignal, timeout: timeoutMs + 60_000 })
       .withResponse();
     message = data;
     requestId = request_id ?? null;
   } catch (error) {
-    if (mayHaveBeenBilled(error, signal)) {
+    if (mayHaveBeenBilled(error, callSignal)) {
       settleAtWorstCase(db, Date.now(), callId);
     } else {
       db.transaction(() => {
@@ -169,6 +169,7 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
         if (reservation) releaseReservation(db, reservation, Date.now());
       })();
     }
+    if (deadline.aborted && !signal.aborted) throw claudeTimeout(timeoutMs, error);
     throw error;
   }
   const cost = costUsd(message.usage, prices);
@@ -208,12 +209,30 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
 }
 
 /**
- * A request given up while in flight (the worker stopped or lost the lease; the SDK timed out) may
- * have been processed and billed. One the API answered with an error, that the gate held back during a
- * pause, or that never connected, was not.
+ * A request given up while in flight (the worker stopped or lost the lease; the deadline passed) or cut
+ * after it was sent (a connection reset while the answer was awaited) may have been processed and
+ * billed. One the API answered with an error, that the gate held back during a pause, or whose
+ * connection was never made, was not.
  */
 function mayHaveBeenBilled(error: unknown, signal: AbortSignal): boolean {
-  return signal.aborted || (error as { name?: unknown } | null)?.name === 'APIConnectionTimeoutError';
+  if (signal.aborted) return true;
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'APIConnectionTimeoutError') return true;
+  if (name !== 'APIConnectionError') return false;
+  for (let cause = (error as Error).cause; cause; cause = (cause as Error).cause) {
+    if (cause instanceof RateLimitWait) return false;
+    if (NEVER_CONNECTED.has((cause as { code?: string }).code ?? '')) return false;
+  }
+  return true;
+}
+
+/** Socket errors that mean the request never reached the API. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function claudeTimeout(timeoutMs: number, cause: unknown): Error {
+  const error = new Error(`no answer from Claude within ${timeoutMs / 1000} s (claude.timeout_seconds)`, { cause });
+  error.name = 'TimeoutError';
+  return error;
 }
 
 /** Without an API key nothing is sent: the rendered prompt is kept so the operator can see it. */

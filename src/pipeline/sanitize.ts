@@ -120,6 +120,10 @@ function neutralizingEdits(regions: Regions): Edit[] {
   }
   for (const html of regions.htmlInline) {
     if (MARKER_COMMENT.test(html.value)) edits.push({ start: html.start, end: html.end, text: BREAK });
+    // GitHub's parser (older CommonMark rules) and its tag filter show some of what micromark reads as
+    // inline HTML as text (`<!x @name>`, `<!-- a -- @name -->`, `<xmp title="@name">`): inline HTML
+    // that could carry a mention or reference is shown as text, and the next pass breaks what is in it.
+    else if (/[@#]/.test(html.value)) edits.push({ start: html.start, end: html.end, text: escaped(html.value) });
   }
   return edits;
 }

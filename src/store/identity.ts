@@ -16,15 +16,24 @@ export class DatabaseMissingError extends Error {}
 /** The file is not one this hls may use (another program's, or a schema version it cannot use): exit 78. */
 export class DatabaseRefusedError extends Error {}
 
-/** Reads only the header and the schema table: changes nothing, whatever the file is. */
+/**
+ * Reads only the header and the schema table, changing nothing whatever the file is. One read
+ * transaction, so that another process migrating a new file meanwhile cannot make it look half-done
+ * (version 0 with tables: foreign).
+ */
 export function identifyDatabase(db: Db): { owner: DatabaseOwner; version: number } {
-  const applicationId = db.pragma('application_id', { simple: true }) as number;
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (applicationId === HLS_APPLICATION_ID) return { owner: 'hls', version };
-  if (applicationId !== 0) return { owner: 'foreign', version };
-  const objects = db.prepare(`SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'`).pluck().all();
-  if (version === 0 && objects.length === 0) return { owner: 'new', version };
-  return { owner: version >= 1 && objects.includes('webhook_events') ? 'hls' : 'foreign', version };
+  return db.transaction(() => {
+    const applicationId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (applicationId === HLS_APPLICATION_ID) return { owner: 'hls' as const, version };
+    if (applicationId !== 0) return { owner: 'foreign' as const, version };
+    const objects = db.prepare(`SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'`).pluck().all();
+    if (version === 0 && objects.length === 0) return { owner: 'new' as const, version };
+    return {
+      owner: version >= 1 && objects.includes('webhook_events') ? ('hls' as const) : ('foreign' as const),
+      version,
+    };
+  })();
 }
 
 /** SQLite found malformed pages (SQLITE_CORRUPT and its extended codes). */
