@@ -164,13 +164,15 @@ describe('the ledger of model calls', () => {
 
     const [row] = calls(s.db);
     expect(row).toMatchObject({ webhook_id: id, outcome: 'sent', reservation_id: null });
-    // No count_tokens request without a budget: the bound is every prompt byte a token at the dearest input
+    // No count_tokens request without a budget: the bound is every prompt byte (the answer's JSON schema
+    // included) a token at the dearest input
     // rate (sonnet: 4 $/M, the 1-hour cache write) plus max_tokens (1000) of output at 10 $/M.
     expect(s.anthropic.requests.filter((r) => r.path.endsWith('/count_tokens'))).toHaveLength(0);
     const body = request.body as MessagesRequest;
     const bytes =
       Buffer.byteLength((body.system as { text: string }[])[0]!.text) +
-      Buffer.byteLength(body.messages[0]!.content as string);
+      Buffer.byteLength(body.messages[0]!.content as string) +
+      Buffer.byteLength(JSON.stringify(body.output_config!.format!.schema));
     expect(row!.reserved_usd).toBeCloseTo(((bytes + 64) * 4 + 1000 * 10) / 1e6, 12);
     expect(row!.claude_cost_usd).toBe(row!.reserved_usd);
 
