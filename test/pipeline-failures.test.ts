@@ -480,7 +480,8 @@ describe('filters', () => {
 
 describe('coalescing', () => {
   it('of two analysed events of one thread within the debounce window, only the newer is analysed', async () => {
-    s = await stage({ config: { filters: { debounce_seconds: 2 } } });
+    // 6 s: the second event must arrive within the first one's window, even on a loaded 2-core CI machine.
+    s = await stage({ config: { filters: { debounce_seconds: 6 } } });
     const worker = startWorker(s.env);
     await waitFor(() => worker.output().includes('worker started'), 10_000, 'the worker to start');
 
@@ -509,7 +510,7 @@ describe('coalescing', () => {
     expect(second!.wait_reason).toMatch(/^debounce/);
     expect(messagePosts(s)).toBe(0);
 
-    await waitFor(() => eventRow(s!.db, reopened).status === 'completed', 10_000, 'the reopened event to complete');
+    await waitFor(() => eventRow(s!.db, reopened).status === 'completed', 20_000, 'the reopened event to complete');
     expect((await worker.stop()).code).toBe(0);
 
     expect(eventRow(s.db, opened)).toMatchObject({

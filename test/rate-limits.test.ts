@@ -181,7 +181,8 @@ describe('Anthropic pauses shared by every worker process', () => {
   });
 
   it('a spend-limit 429 stops model calls without retrying; the events wait and go on after the recheck', async () => {
-    s = await stage({ config: { claude: { spend_limit_recheck_seconds: 2, daily_budget_usd: 5 } } });
+    // 6 s: the checks below run while the stop lasts, even on a loaded 2-core CI machine.
+    s = await stage({ config: { claude: { spend_limit_recheck_seconds: 6, daily_budget_usd: 5 } } });
     s.anthropic.enqueue(SPEND_LIMIT_REPLY);
     const ids = [await queueIssueEvent(s, 20), await queueIssueEvent(s, 21), await queueIssueEvent(s, 22)];
 
@@ -195,7 +196,7 @@ describe('Anthropic pauses shared by every worker process', () => {
     }
     const [pause] = pauses(s.db);
     expect(pause).toMatchObject({ scope: `anthropic-spend:${ANTHROPIC_KEY}`, hits: 1 });
-    expect(pause!.until_at - pause!.started_at).toBe(2000);
+    expect(pause!.until_at - pause!.started_at).toBe(6000);
     const held = query<{ state: string }>(s.db, 'SELECT state FROM budget_reservations');
     expect(held).toEqual([{ state: 'released' }]);
     expect(s.github.writes()).toHaveLength(0);
@@ -206,7 +207,7 @@ describe('Anthropic pauses shared by every worker process', () => {
     // The events come back spread over a tenth of the pause after it ends.
     const due = Math.max(...ids.map((id) => eventRow(s!.db, id).scheduled_at));
     expect(due).toBeGreaterThanOrEqual(pause!.until_at);
-    expect(due).toBeLessThanOrEqual(pause!.until_at + 200);
+    expect(due).toBeLessThanOrEqual(pause!.until_at + 600);
     await new Promise((resolve) => setTimeout(resolve, due - Date.now() + 50));
     expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
     for (const id of ids) expect(eventRow(s.db, id)).toMatchObject({ status: 'completed', attempts: 1 });
