@@ -57,3 +57,338 @@ export interface Lease {
   worker: string;
   attempt: number;
 }
+
+/** What `hls queue` stores for one delivery. */
+export interface NewEvent {
+  deliveryId: string;
+  eventType: string;
+  action: string | null;
+  repository: string | null;
+  threadKey: string | null;
+  senderLogin: string | null;
+  senderType: string | null;
+  hookId: string | null;
+  payload: Buffer;
+  payloadSha256: string;
+  signature: string | null;
+}
+
+export type Outcome =
+  | { status: 'completed' }
+  | { status: 'skipped'; reason: string }
+  | { status: 'retry'; runAt: number; errorClass: string; message: string }
+  | { status: 'failed'; errorClass: string; message: string };
+
+export interface RescuedEvent {
+  id: number;
+  delivery_id: string;
+  status: 'retry' | 'failed';
+  attempts: number;
+}
+
+export interface ReplayFilter {
+  ids: number[];
+  status?: EventStatus;
+  since?: number;
+  repository?: string;
+  eventType?: string;
+}
+
+export type ReplayCandidate = Pick<
+  EventRow,
+  | 'id'
+  | 'delivery_id'
+  | 'event_type'
+  | 'action'
+  | 'repository'
+  | 'status'
+  | 'error_class'
+  | 'error_message'
+  | 'replay_count'
+>;
+
+export interface ThreadEntry {
+  id: number;
+  event_type: string;
+  action: string | null;
+  sender_login: string | null;
+  created_at: number;
+  payload: Buffer | null;
+  analysis_json: string | null;
+}
+
+/** `sent`: in flight, counted at its worst case; `unsettled`: orphaned in flight, counted at its worst case for good. */
+export type AnalysisOutcome = 'ok' | 'refusal' | 'max_tokens' | 'invalid' | 'not_sent' | 'sent' | 'unsettled';
+
+export interface NewAnalysis {
+  eventId: number;
+  eventType: string;
+  repository: string | null;
+  model: string | null;
+  template: string;
+  prompt: string;
+  response: string | null;
+  outcome: AnalysisOutcome;
+  analysisJson: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheWriteTokens: number;
+  cacheReadTokens: number;
+  costUsd: number;
+  processingMs: number;
+  replayGeneration: number;
+  requestId: string | null;
+}
+
+export type SentCall = Pick<
+  NewAnalysis,
+  'eventId' | 'eventType' | 'repository' | 'model' | 'template' | 'prompt' | 'replayGeneration'
+> & {
+  /** The call's worst-case cost: what it counts for until it is settled. */
+  reservedUsd: number;
+  /** webhook_events.attempts of the attempt that makes the call. */
+  attempt: number;
+  reservationId: number | null;
+};
+
+export type CallResult = Pick<
+  NewAnalysis,
+  | 'response'
+  | 'outcome'
+  | 'analysisJson'
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'cacheWriteTokens'
+  | 'cacheReadTokens'
+  | 'costUsd'
+  | 'processingMs'
+  | 'requestId'
+>;
+
+export interface LedgerEntry {
+  id: number;
+  created_at: number;
+  model: string | null;
+  outcome: AnalysisOutcome;
+  tokens: number;
+  cost_usd: number;
+  reserved_usd: number | null;
+}
+
+/** Model calls of an event (prompts recorded without a key are not calls). */
+export interface AnalysisTotals {
+  analyses: number;
+  tokens: number;
+  cost_usd: number;
+}
+
+export interface Checkpoint {
+  id: number;
+  analysis_json: string;
+  github_actions_json: string | null;
+}
+
+export interface CallCount {
+  calls: number;
+  usd: number;
+}
+
+export interface BudgetLimits {
+  dailyUsd?: number;
+  repositoryUsd?: number;
+}
+
+export interface Reservation {
+  id: number;
+  day: string;
+}
+
+export interface RepoLabel {
+  name: string;
+  color: string;
+  description: string | null;
+}
+
+export interface StickyComment {
+  comment_id: number;
+  html_url: string | null;
+}
+
+export interface WorkerRecord {
+  id: string;
+  pid: number;
+  host: string;
+  started_at: number;
+  heartbeat_at: number;
+  lease_ms: number;
+  concurrency: number;
+  in_flight: number;
+  processed: number;
+  stopped_at: number | null;
+}
+
+/** Which process a row belongs to: a worker writes only its own row, never one another process took over. */
+export type WorkerSelf = Pick<WorkerRecord, 'id' | 'pid' | 'host'>;
+
+export type Api = 'github' | 'anthropic';
+
+/** One resource's state as an API's rate-limit headers told it. */
+export interface RateLimitReading {
+  resource: string;
+  limit: number | null;
+  remaining: number | null;
+  used: number | null;
+  resetAt: number | null;
+}
+
+export interface RateLimitRow {
+  api: Api;
+  key_sha256: string;
+  resource: string;
+  limit_value: number | null;
+  remaining: number | null;
+  used: number | null;
+  reset_at: number | null;
+  observed_at: number;
+}
+
+export interface Pause {
+  scope: string;
+  until_at: number;
+  reason: string;
+  started_at: number;
+  hits: number;
+}
+
+export interface WritePacing {
+  minIntervalMs: number;
+  windows: { max: number; ms: number }[];
+}
+
+/** A pause lifted by hand, as `hls stats` lists it. */
+export interface ResumedPause {
+  scope: string;
+  reason: string;
+  started_at: number;
+  until_at: number;
+  hits: number;
+  resumed_at: number;
+  resumed_by: string;
+  note: string | null;
+  events_resumed: number;
+}
+
+export interface ResumeRequest {
+  /** Which active pauses to lift. */
+  select: (pause: Pause) => boolean;
+  by: string;
+  note: string | null;
+  dryRun: boolean;
+}
+
+/** Upper bounds (seconds) of each histogram's buckets; a value above the last goes to +Inf. */
+export const HISTOGRAM_BOUNDS = {
+  github_request_duration_seconds: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  anthropic_request_duration_seconds: [0.5, 1, 2.5, 5, 10, 20, 40, 60, 120, 300],
+  event_processing_seconds: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+} as const;
+
+export type HistogramName = keyof typeof HISTOGRAM_BOUNDS;
+
+export interface HistogramSeries {
+  labels: Record<string, string>;
+  /** Non-cumulative counts per bucket, bounds.length + 1 entries (the last is +Inf). */
+  buckets: number[];
+  count: number;
+  sum: number;
+}
+
+export interface PruneResult {
+  payloadsDropped: number;
+  bytesDropped: number;
+  rowsDeleted: number;
+  /** Rate-limit history older than the cutoff; the newest reading of each limit is kept. */
+  readingsDeleted: number;
+}
+
+export type StatusCounts = Record<EventStatus, number> & { total: number };
+
+export interface GroupCounts extends StatusCounts {
+  name: string;
+}
+
+export interface DailyRow {
+  date: string;
+  events: number;
+  completed: number;
+  failed: number;
+  skipped: number;
+  analyses: number;
+  actions: number;
+  tokens: number;
+  cost_usd: number;
+}
+
+export interface StatsSnapshot {
+  /** The database's clock when the snapshot was read. */
+  now: number;
+  queue: StatusCounts;
+  oldestDueAt: number | null;
+  receivedInWindow: number;
+  finishedInWindow: Record<'completed' | 'failed' | 'skipped', number>;
+  retriesInWindow: number;
+  processingMs: number[];
+  byEvent: GroupCounts[];
+  byRepository: GroupCounts[];
+  daily: DailyRow[];
+  /** Spend committed against today's budget (settled + reserved) and events waiting for the next day. */
+  budgetCommittedToday: number;
+  budgetDeferred: number;
+  /** Workers running, or stopped within the last day. */
+  workers: WorkerRecord[];
+  /** The newest rate-limit reading of every API, key and resource. */
+  rateLimits: RateLimitRow[];
+  pauses: Pause[];
+  /** Pauses lifted by hand (`hls resume`) within the window. */
+  resumedPauses: ResumedPause[];
+  /** Model calls in flight, and today's calls orphaned in flight: both counted at their worst case. */
+  callsInFlight: CallCount;
+  unsettledToday: CallCount;
+}
+
+/** A daily spend limit: `all` for claude.daily_budget_usd, else the repository it belongs to. */
+export interface BudgetScope {
+  scope: string;
+  /** Only this repository's spend counts; undefined: every repository's. */
+  repository?: string;
+  dailyUsd: number;
+}
+
+export interface LedgerRow {
+  model: string;
+  outcome: string;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_write_tokens: number;
+  cache_read_tokens: number;
+  cost_usd: number;
+}
+
+export interface MetricsSnapshot {
+  now: number;
+  events: { event: string; status: EventStatus; count: number }[];
+  oldestDueAt: number | null;
+  /** Settled model calls from the ledger (prompts recorded without being sent, and calls in flight, are left out). */
+  ledger: LedgerRow[];
+  /** Calls in flight at their worst case, and every call settled at its worst case (orphaned in flight). */
+  callsInFlight: CallCount;
+  unsettled: CallCount;
+  budgets: (BudgetScope & { committedUsd: number })[];
+  histograms: Record<HistogramName, HistogramSeries[]>;
+  /** The newest reading of each limit whose window has not reset yet (a rotated token's drop out). */
+  rateLimits: RateLimitRow[];
+  pauses: Pause[];
+  /** Workers running, or stopped within the last day (as `hls stats` lists them). */
+  workers: WorkerRecord[];
+}
