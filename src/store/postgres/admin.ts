@@ -45,7 +45,7 @@ export function postgresAdmin(sql: Sql): AdminStore {
           events: [
             ...(await tx<MetricsSnapshot['events']>`
               SELECT event_type AS event, status, count(*) AS count FROM webhook_events
-               GROUP BY 1, 2 ORDER BY 1 COLLATE "C", 2 COLLATE "C"`),
+               GROUP BY 1, 2 ORDER BY event_type COLLATE "C", status COLLATE "C"`),
           ],
           oldestDueAt: await oldestDueAt(tx, now),
           ledger: [
@@ -55,7 +55,7 @@ export function postgresAdmin(sql: Sql): AdminStore {
                      sum(cache_write_tokens) AS cache_write_tokens, sum(cache_read_tokens) AS cache_read_tokens,
                      sum(claude_cost_usd) AS cost_usd
                 FROM claude_analyses WHERE outcome NOT IN ('not_sent', 'sent')
-               GROUP BY 1, 2 ORDER BY 1 COLLATE "C", 2 COLLATE "C"`),
+               GROUP BY 1, 2 ORDER BY coalesce(model, 'unknown') COLLATE "C", outcome COLLATE "C"`),
           ],
           callsInFlight: await callsInFlight(tx),
           unsettled: await unsettledCalls(tx, 0),

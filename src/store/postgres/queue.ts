@@ -4,8 +4,8 @@ import type { ConnectOptions, Sql } from './connect.js';
 import { settleAtWorstCase } from './ledger.js';
 import { listenForEvents } from './notifications.js';
 
-/** A claim that met a sibling claimed by another process at the same moment tries again this often. */
-const CLAIM_TRIES = 5;
+/** A claim that met a sibling claimed by another process at the same moment tries again, this often at most. */
+const CLAIM_TRIES = 10;
 
 export function postgresQueue(sql: Sql, listenTarget: { url: string; options: ConnectOptions }): QueueStore {
   const owned = (lease: Lease) =>
@@ -25,14 +25,16 @@ export function postgresQueue(sql: Sql, listenTarget: { url: string; options: Co
       return row ? row.id : null;
     },
 
+    /** Nothing, when every try met a sibling claimed meanwhile: the others are busy claiming, the next poll tries again. */
     async claim(worker, leaseMs) {
-      for (let tries = 1; ; tries++) {
+      for (let tries = 0; tries < CLAIM_TRIES; tries++) {
         try {
           return await claimNext(sql, worker, leaseMs);
         } catch (error) {
-          if ((error as { code?: string }).code !== '23505' || tries === CLAIM_TRIES) throw error;
+          if ((error as { code?: string }).code !== '23505') throw error;
         }
       }
+      return undefined;
     },
 
     async extendLease(lease, leaseMs) {
