@@ -70,7 +70,10 @@ describe('opening a PostgreSQL database', () => {
   it('creates nothing without create: an empty database is missing, an older schema is refused', async () => {
     const url = cluster.createDatabase();
     await expect(open(url, {})).rejects.toThrow(DatabaseMissingError);
-    expect(cluster.psql(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, url.split('/').pop())).toBe('0\n');
+    expect(await inspectPostgres(url)).toEqual({ reachable: true, owner: 'new', version: 0 });
+    expect(cluster.psql(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`, url.split('/').pop())).toBe(
+      '0\n',
+    );
     await open(url);
     cluster.psql('DELETE FROM hls_schema', url.split('/').pop());
     await expect(open(url, {})).rejects.toThrow(/schema version 0, this hls uses 1: start a worker or run hls queue/);
@@ -143,7 +146,7 @@ describe('the queue on PostgreSQL', () => {
     cluster.psql(`UPDATE webhook_events SET priority = 1 WHERE id = ${ids[2]}`, db);
     cluster.psql(`UPDATE webhook_events SET scheduled_at = hls_now_ms() + 600000 WHERE id = ${ids[0]}`, db);
     const order: number[] = [];
-    for (let claimed; (claimed = await store.queue.claim('w1', 30_000)); ) {
+    for (let claimed; (claimed = await store.queue.claim('w1', 30_000));) {
       order.push(claimed.id);
       expect(claimed).toMatchObject({ status: 'processing', locked_by: 'w1', attempts: 1 });
       expect(claimed.locked_until! - claimed.started_at!).toBe(30_000);
@@ -158,7 +161,11 @@ describe('the queue on PostgreSQL', () => {
     expect(await store.queue.finish(lease, { status: 'completed' })).toBe(false);
     const third = { id: ids[3]!, worker: 'w1', attempt: 1 };
     expect(await store.queue.returnToQueue(third, store.clock() + 60_000, 'debounce')).toBe(true);
-    expect((await store.queue.find(String(ids[3])))!).toMatchObject({ status: 'pending', attempts: 0, wait_reason: 'debounce' });
+    expect((await store.queue.find(String(ids[3])))!).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      wait_reason: 'debounce',
+    });
     const history = await store.queue.history(ids[1]!);
     expect(history.map((h) => [h.from_status, h.to_status, h.worker])).toEqual([
       [null, 'pending', null],
@@ -185,7 +192,9 @@ describe('the queue on PostgreSQL', () => {
         held.set(event.thread_key!, event.id);
         await sleep(3);
         held.delete(event.thread_key!);
-        expect(await store.queue.finish({ id: event.id, worker, attempt: event.attempts }, { status: 'completed' })).toBe(true);
+        expect(
+          await store.queue.finish({ id: event.id, worker, attempt: event.attempts }, { status: 'completed' }),
+        ).toBe(true);
         done++;
       }
     };
@@ -198,7 +207,10 @@ describe('the queue on PostgreSQL', () => {
     const [store] = (await fresh()).stores as [Store];
     const id = (await store.queue.enqueue(newEvent()))!;
     const claimed = (await store.queue.claim('gone', 1))!;
-    const { reservation } = await store.ledger.reserveBudget({ eventId: id, repository: 'o/r', amountUsd: 0.5 }, { dailyUsd: 10 });
+    const { reservation } = await store.ledger.reserveBudget(
+      { eventId: id, repository: 'o/r', amountUsd: 0.5 },
+      { dailyUsd: 10 },
+    );
     await store.ledger.recordSentCall({
       eventId: id,
       eventType: 'issues',
@@ -235,7 +247,10 @@ describe('the queue on PostgreSQL', () => {
     const id = (await producer.queue.enqueue(newEvent()))!;
     await first;
     const claimed = (await listener.queue.claim('w', 30_000))!;
-    await listener.queue.finish({ id, worker: 'w', attempt: claimed.attempts }, { status: 'failed', errorClass: 'x', message: 'm' });
+    await listener.queue.finish(
+      { id, worker: 'w', attempt: claimed.attempts },
+      { status: 'failed', errorClass: 'x', message: 'm' },
+    );
     const second = woken();
     expect(await producer.queue.requeue([id])).toBe(1);
     await second;
@@ -266,7 +281,9 @@ describe('limits shared by every process on PostgreSQL', () => {
   it('paces content writes per token across processes', async () => {
     const { stores } = await fresh(3);
     const pacing = { minIntervalMs: 0, windows: [{ max: 3, ms: 60_000 }] };
-    const waits = await Promise.all(stores.flatMap((store) => [store, store].map((s) => s.limits.takeWriteSlot('tok', pacing))));
+    const waits = await Promise.all(
+      stores.flatMap((store) => [store, store].map((s) => s.limits.takeWriteSlot('tok', pacing))),
+    );
     expect(waits.filter((w) => w === 0)).toHaveLength(3);
     for (const wait of waits.filter((w) => w !== 0)) expect(wait).toBeGreaterThan(59_000);
     expect(await stores[0]!.limits.takeWriteSlot('another-token', pacing)).toBe(0);
@@ -290,7 +307,11 @@ describe('limits shared by every process on PostgreSQL', () => {
     expect((await b.limits.activePauses()).map((p) => p.scope)).toEqual(['github:k']);
     const id = (await a.queue.enqueue(newEvent()))!;
     const claimed = (await a.queue.claim('w', 30_000))!;
-    await a.queue.returnToQueue({ id, worker: 'w', attempt: claimed.attempts }, now + 60_000, 'GitHub rate limit: waits');
+    await a.queue.returnToQueue(
+      { id, worker: 'w', attempt: claimed.attempts },
+      now + 60_000,
+      'GitHub rate limit: waits',
+    );
     const dry = await b.limits.resumePauses({ select: () => true, by: 'op@host', note: null, dryRun: true });
     expect(dry.map((p) => [p.scope, p.events_resumed])).toEqual([['github:k', 1]]);
     expect(await a.limits.activePause('github:k')).toBeDefined();
@@ -305,8 +326,13 @@ describe('limits shared by every process on PostgreSQL', () => {
     const [store] = (await fresh()).stores as [Store];
     const reading = { resource: 'core', limit: 5000, remaining: 4999, used: 1, resetAt: store.clock() + 3_600_000 };
     await store.limits.recordRequest('github', 'k', { route: 'GET /x', status: '200' }, 0.2, [reading]);
-    await store.limits.recordRequest('github', 'k', { status: '200', route: 'GET /x' }, 7, [{ ...reading, remaining: 4998 }]);
-    expect(await store.limits.latestRateLimit('github', 'k', 'core')).toMatchObject({ remaining: 4998, limit_value: 5000 });
+    await store.limits.recordRequest('github', 'k', { status: '200', route: 'GET /x' }, 7, [
+      { ...reading, remaining: 4998 },
+    ]);
+    expect(await store.limits.latestRateLimit('github', 'k', 'core')).toMatchObject({
+      remaining: 4998,
+      limit_value: 5000,
+    });
     const [series] = await store.admin.histogram('github_request_duration_seconds');
     expect(series).toMatchObject({ labels: { route: 'GET /x', status: '200' }, count: 2, sum: 7.2 });
     expect(series!.buckets).toEqual([0, 0, 1, 0, 0, 0, 0, 1, 0, 0]);
@@ -331,7 +357,10 @@ describe('workers on PostgreSQL', () => {
     expect(race.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const listed = (await a.admin.readStats(0, 1)).workers;
     expect(listed.map((w) => [w.id, w.host, w.stopped_at])).toEqual(
-      expect.arrayContaining([['w1', 'host-b', null], ['w2', expect.any(String), null]]),
+      expect.arrayContaining([
+        ['w1', 'host-b', null],
+        ['w2', expect.any(String), null],
+      ]),
     );
   });
 });
@@ -355,5 +384,48 @@ describe('operator views on PostgreSQL', () => {
     expect((await store.admin.readStats(0, 2)).daily).toEqual(before);
     expect(cluster.psql('SELECT count(*) FROM webhook_events', url.split('/').pop())).toBe('1\n');
     expect(before[0]).toMatchObject({ events: 3, completed: 2 });
+  });
+});
+
+describe('connection settings', () => {
+  it('honours sslmode: disable and prefer connect to a server without TLS, require refuses it', async () => {
+    const { url } = await fresh();
+    for (const sslmode of ['disable', 'prefer']) {
+      const store = await open(`${url}?sslmode=${sslmode}`, {});
+      expect(await store.queue.find('1')).toBeUndefined();
+    }
+    await expect(open(`${url}?sslmode=require`, {})).rejects.toThrow(DatabaseUnavailableError);
+    await expect(open(`${url}?sslmode=sometimes`, {})).rejects.toThrow(/sslmode=sometimes is not one of/);
+  });
+
+  it('reads the clock of the database', async () => {
+    const { url, stores } = await fresh();
+    const before = stores[0]!.clock();
+    const server = Number(cluster.psql('SELECT hls_now_ms()', url.split('/').pop()));
+    const after = stores[0]!.clock();
+    expect(server).toBeGreaterThanOrEqual(before - 50);
+    expect(server).toBeLessThanOrEqual(after + 50);
+  });
+});
+
+// Last: it restarts the cluster every test here shares.
+describe('a database restart', () => {
+  it('fails calls with DatabaseUnavailableError while down; the pool and LISTEN come back by themselves', async () => {
+    const { stores } = await fresh(2);
+    const [worker, producer] = stores as [Store, Store];
+    let wakes = 0;
+    const stop = await worker.queue.listen(() => wakes++);
+    const restarted = cluster.restart({ downMs: 1_500 });
+    await sleep(500);
+    const error = await producer.queue.enqueue(newEvent()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect((error as Error).message).toMatch(/cannot be reached|not accepting connections/);
+    await restarted;
+    const id = await producer.queue.enqueue(newEvent());
+    expect(id).toEqual(expect.any(Number));
+    for (let waited = 0; wakes === 0 && waited < 5_000; waited += 50) await sleep(50);
+    expect(wakes).toBeGreaterThan(0);
+    expect((await worker.queue.claim('w', 30_000))?.id).toBe(id);
+    await stop();
   });
 });

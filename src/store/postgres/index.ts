@@ -27,17 +27,32 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
   try {
     await bringToSchema(sql, location, options.create === true);
     const clock = await databaseClock(sql);
+    const listening = new Set<() => Promise<void>>();
+    const queue = postgresQueue(sql, target);
+    /** Listeners a caller left open end with the store, or their connection would keep the process alive. */
+    const listen = async (onEvent: () => void) => {
+      const stop = await queue.listen(onEvent);
+      const unlisten = async () => {
+        listening.delete(unlisten);
+        await stop();
+      };
+      listening.add(unlisten);
+      return unlisten;
+    };
     return {
       backend: 'postgres',
       location,
-      queue: translatingErrors(postgresQueue(sql, target), location),
+      queue: translatingErrors({ ...queue, listen }, location),
       ledger: translatingErrors(postgresLedger(sql), location),
       limits: translatingErrors(postgresLimits(sql), location),
       cache: translatingErrors(postgresCache(sql), location),
       workers: translatingErrors(postgresWorkers(sql), location),
       admin: translatingErrors(postgresAdmin(sql), location),
       clock,
-      close: () => sql.end({ timeout: 5 }),
+      async close() {
+        await Promise.all([...listening].map((unlisten) => unlisten()));
+        await sql.end({ timeout: 5 });
+      },
     };
   } catch (error) {
     await sql.end({ timeout: 0 });
