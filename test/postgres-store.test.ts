@@ -1,5 +1,6 @@
 // The PostgreSQL backend's own tests, against a throwaway cluster this file starts.
 import { createHash } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DatabaseMissingError,
@@ -396,6 +397,26 @@ describe('connection settings', () => {
     }
     await expect(open(`${url}?sslmode=require`, {})).rejects.toThrow(DatabaseUnavailableError);
     await expect(open(`${url}?sslmode=sometimes`, {})).rejects.toThrow(/sslmode=sometimes is not one of/);
+  });
+
+  it('gives up on a server that accepts but never answers within busyTimeoutMs', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const started = Date.now();
+      const error = await openPostgresStore(`postgres://hls:secret@127.0.0.1:${port}/hls`, {
+        busyTimeoutMs: 300,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DatabaseUnavailableError);
+      expect((error as Error).message).toMatch(/\(CONNECT_TIMEOUT\)/);
+      expect((error as Error).message).not.toContain('secret');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      sockets.forEach((socket) => socket.destroy());
+      silent.close();
+    }
   });
 
   it('reads the clock of the database', async () => {

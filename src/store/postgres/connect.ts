@@ -53,7 +53,7 @@ function password(url: URL): string | undefined {
   if (process.env.PGPASSWORD) return process.env.PGPASSWORD;
   const user = decodeURIComponent(url.username) || process.env.PGUSER || userInfo().username;
   return passwordFromPassfile({
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1') || process.env.PGHOST || 'localhost',
+    host: decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1') || process.env.PGHOST || 'localhost',
     port: url.port || process.env.PGPORT || '5432',
     database: decodeURIComponent(url.pathname.slice(1)) || process.env.PGDATABASE || user,
     user,
