@@ -1,6 +1,7 @@
 import { DatabaseMissingError, DatabaseRefusedError, schemaTooNew } from '../errors.js';
+import postgres from 'postgres';
 import { describeTarget, type OpenOptions } from '../open-store.js';
-import type { Store } from '../store.js';
+import type { QueueStore, Store } from '../store.js';
 import { postgresAdmin } from './admin.js';
 import { postgresCache } from './cache.js';
 import { databaseClock } from './clock.js';
@@ -11,7 +12,6 @@ import { postgresLimits } from './limits.js';
 import { identify, migrate, notHls, POSTGRES_SCHEMA_VERSION, type DatabaseOwner } from './migrate.js';
 import { postgresQueue } from './queue.js';
 import { postgresWorkers } from './workers.js';
-import postgres from 'postgres';
 
 export { POSTGRES_SCHEMA_VERSION } from './migrate.js';
 
@@ -27,22 +27,11 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
   try {
     await bringToSchema(sql, location, options.create === true);
     const clock = await databaseClock(sql);
-    const listening = new Set<() => Promise<void>>();
-    const queue = postgresQueue(sql, target);
-    /** Listeners a caller left open end with the store, or their connection would keep the process alive. */
-    const listen = async (onEvent: () => void) => {
-      const stop = await queue.listen(onEvent);
-      const unlisten = async () => {
-        listening.delete(unlisten);
-        await stop();
-      };
-      listening.add(unlisten);
-      return unlisten;
-    };
+    const { queue, stopListening } = withListenersClosed(postgresQueue(sql, target));
     return {
       backend: 'postgres',
       location,
-      queue: translatingErrors({ ...queue, listen }, location),
+      queue: translatingErrors(queue, location),
       ledger: translatingErrors(postgresLedger(sql), location),
       limits: translatingErrors(postgresLimits(sql), location),
       cache: translatingErrors(postgresCache(sql), location),
@@ -50,7 +39,7 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
       admin: translatingErrors(postgresAdmin(sql), location),
       clock,
       async close() {
-        await Promise.all([...listening].map((unlisten) => unlisten()));
+        await stopListening();
         await sql.end({ timeout: 5 });
       },
     };
@@ -58,6 +47,26 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
     await sql.end({ timeout: 0 });
     throw asStoreError(error, location);
   }
+}
+
+/** Listeners a caller left open end with the store: their connections would keep the process alive. */
+function withListenersClosed(queue: QueueStore): { queue: QueueStore; stopListening: () => Promise<void> } {
+  const listening = new Set<() => Promise<void>>();
+  const listen = async (onEvent: () => void) => {
+    const stop = await queue.listen(onEvent);
+    const unlisten = async () => {
+      listening.delete(unlisten);
+      await stop();
+    };
+    listening.add(unlisten);
+    return unlisten;
+  };
+  return {
+    queue: { ...queue, listen },
+    stopListening: async () => {
+      await Promise.all([...listening].map((unlisten) => unlisten()));
+    },
+  };
 }
 
 async function bringToSchema(sql: Sql, location: string, create: boolean): Promise<void> {

@@ -1,16 +1,21 @@
 import type { LimitsStore } from '../store.js';
-import { bucketIndex, labelKey, assembleHistogram } from '../histograms.js';
+import { assembleHistogram, bucketIndex, labelKey } from '../histograms.js';
 import { longestWindowMs, writeWait } from '../pacing.js';
 import { waitingCondition } from '../pause-scopes.js';
-import type { HistogramName, HistogramSeries, Pause, RateLimitRow, ResumedPause } from '../types.js';
+import type { Api, HistogramName, HistogramSeries, Pause, RateLimitRow, ResumedPause } from '../types.js';
 import type { Db, Sql } from './connect.js';
 import { lockForTransaction } from './locks.js';
+
+const REQUEST_DURATIONS: Record<Api, HistogramName> = {
+  github: 'github_request_duration_seconds',
+  anthropic: 'anthropic_request_duration_seconds',
+};
 
 export function postgresLimits(sql: Sql): LimitsStore {
   return {
     async recordRequest(api, keySha256, labels, seconds, readings) {
       await sql.begin(async (tx) => {
-        await observe(tx, `${api}_request_duration_seconds` as HistogramName, labels, seconds);
+        await observe(tx, REQUEST_DURATIONS[api], labels, seconds);
         for (const r of readings) {
           await tx`
             INSERT INTO rate_limit_history (api, key_sha256, resource, limit_value, remaining, used, reset_at, observed_at)
