@@ -382,6 +382,7 @@ describe('operator views on PostgreSQL', () => {
     expect(await store.admin.planPrune(cutoff, true)).toMatchObject({ payloadsDropped: 2, rowsDeleted: 2 });
     expect(await store.admin.prune(cutoff, true)).toMatchObject({ payloadsDropped: 2, rowsDeleted: 2 });
     await store.admin.reclaimSpace();
+    expect(await store.admin.sizeBytes()).toBeGreaterThan(1_000_000);
     expect((await store.admin.readStats(0, 2)).daily).toEqual(before);
     expect(cluster.psql('SELECT count(*) FROM webhook_events', url.split('/').pop())).toBe('1\n');
     expect(before[0]).toMatchObject({ events: 3, completed: 2 });

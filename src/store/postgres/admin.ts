@@ -97,6 +97,11 @@ export function postgresAdmin(sql: Sql): AdminStore {
     async reclaimSpace() {
       await sql.unsafe(`VACUUM ${BIG_TABLES}`);
     },
+
+    async sizeBytes() {
+      const [row] = await sql<{ bytes: number }[]>`SELECT pg_database_size(current_database()) AS bytes`;
+      return row!.bytes;
+    },
   };
 }
 

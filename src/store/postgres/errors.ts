@@ -1,48 +1,28 @@
-import { DatabaseMissingError, DatabaseUnavailableError } from '../errors.js';
-
-/** Codes postgres.js and Node give when the server cannot be reached or the connection was cut. */
-const UNREACHABLE = new Set([
-  'CONNECT_TIMEOUT',
-  'CONNECTION_CLOSED',
-  'CONNECTION_DESTROYED',
-  'CONNECTION_ENDED',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
-
-/** SQLSTATEs of a server shutting down, starting, or full. */
-const SERVER_BUSY = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
+import { DatabaseMissingError, DatabaseUnavailableError, isDatabaseUnavailable } from '../errors.js';
 
 const AUTHENTICATION = new Set(['28P01', '28000']);
 
+/** What an operator should look at, by the kind of failure. */
+function unavailable(code: string): string {
+  if (/^(08|E|CONNECT)/.test(code)) {
+    return `cannot be reached (${code}): check that the server runs, and the host and port in database.url or HLS_DATABASE_URL`;
+  }
+  if (/^(57P|53300)/.test(code)) {
+    return `is not accepting connections now (${code}): check the server's state and max_connections`;
+  }
+  return `failed in a way a later try may not meet (${code}): check the server's log`;
+}
+
 /**
  * The error an operator can act on: DatabaseUnavailableError (exit 75) when the server cannot be
- * reached, refused the login or went away, DatabaseMissingError when the database does not exist;
- * any other error as it is. Messages name the target as `location` (no password) and what to check.
+ * reached, refused the login, went away or failed in a way waiting may fix; DatabaseMissingError
+ * when the database does not exist; any other error as it is. Messages name the target as
+ * `location` (no password) and what to check.
  */
 export function asStoreError(error: unknown, location: string): unknown {
   if (error instanceof DatabaseUnavailableError || error instanceof DatabaseMissingError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return error;
-  if (UNREACHABLE.has(code) || code.startsWith('08')) {
-    return new DatabaseUnavailableError(
-      `PostgreSQL at ${location} cannot be reached (${code}): check that the server runs, and the host and port ` +
-        `in database.url or HLS_DATABASE_URL`,
-      code,
-    );
-  }
-  if (SERVER_BUSY.has(code)) {
-    return new DatabaseUnavailableError(
-      `PostgreSQL at ${location} is not accepting connections now (${code}): check the server's state and max_connections`,
-      code,
-    );
-  }
   if (AUTHENTICATION.has(code)) {
     return new DatabaseUnavailableError(
       `PostgreSQL at ${location} refused the login (${code}): check the user, and the password in the URL, ` +
@@ -53,7 +33,8 @@ export function asStoreError(error: unknown, location: string): unknown {
   if (code === '3D000') {
     return new DatabaseMissingError(`database ${location} does not exist: create it (createdb) or check database.url`);
   }
-  return error;
+  if (!isDatabaseUnavailable(error)) return error;
+  return new DatabaseUnavailableError(`PostgreSQL at ${location} ${unavailable(code)}`, code);
 }
 
 /** The same methods, throwing asStoreError's errors. */

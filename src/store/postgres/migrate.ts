@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { DatabaseRefusedError, schemaTooNew } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 import type { Db, Sql } from './connect.js';
 import { lockForTransaction } from './locks.js';
 
@@ -53,20 +54,11 @@ export async function migrate(sql: Sql, location: string): Promise<void> {
 }
 
 function migrationFiles(): { number: number; url: URL }[] {
-  const dir = migrationsDir();
+  const dir = new URL('migrations/postgres/', packageRoot());
   return readdirSync(dir)
     .flatMap((name) => {
       const number = Number(/^(\d+)_[\w-]+\.sql$/.exec(name)?.[1]);
       return number >= 1 && number <= POSTGRES_SCHEMA_VERSION ? [{ number, url: new URL(name, dir) }] : [];
     })
     .sort((a, b) => a.number - b.number);
-}
-
-/** The package's migrations/postgres/, found upwards from this module (src/, dist/ or a bundle). */
-function migrationsDir(): URL {
-  for (let up = new URL('./', import.meta.url); up.pathname !== '/'; up = new URL('../', up)) {
-    const dir = new URL('migrations/postgres/', up);
-    if (existsSync(dir)) return dir;
-  }
-  throw new Error('migrations/postgres/ is missing from the hls installation');
 }
