@@ -175,6 +175,16 @@ describe('the queue on PostgreSQL', () => {
     ]);
   });
 
+  it('rounds a fractional lease or run-at to the millisecond', async () => {
+    const [store] = (await fresh()).stores as [Store];
+    const id = (await store.queue.enqueue(newEvent()))!;
+    const claimed = (await store.queue.claim('w', 1_000.6))!;
+    expect(claimed.locked_until! - claimed.started_at!).toBe(1_001);
+    const runAt = store.clock() + 0.4;
+    expect(await store.queue.returnToQueue({ id, worker: 'w', attempt: 1 }, runAt, null)).toBe(true);
+    expect((await store.queue.find(String(id)))!.scheduled_at).toBe(Math.round(runAt));
+  });
+
   it('8 concurrent claimers never hold two events of one thread at once, and take every event', async () => {
     const { stores } = await fresh(8);
     const total = 48;

@@ -5,18 +5,27 @@ import { DatabaseRefusedError } from '../errors.js';
 import type { OpenOptions } from '../open-store.js';
 import { passwordFromPassfile } from './passfile.js';
 
-/** Epoch-ms columns are bigint and sums are numeric: both come back as JS numbers (all fit in 2^53). */
+/**
+ * bigint (epoch ms, ids, counts) and numeric (sums) come back as JS numbers: all fit in 2^53. A
+ * fractional number bound to a bigint (a computed backoff or lease) is rounded to the millisecond.
+ */
 const NUMBERS = {
-  number: {
+  int8: {
     to: 20,
-    from: [20, 1700],
+    from: [20],
+    serialize: (value: number) => String(Math.round(value)),
+    parse: (raw: string) => Number(raw),
+  },
+  numeric: {
+    to: 1700,
+    from: [1700],
     serialize: (value: number) => String(value),
     parse: (raw: string) => Number(raw),
   },
 };
 
-export type Sql = postgres.Sql<{ number: number }>;
-export type Transaction = postgres.TransactionSql<{ number: number }>;
+export type Sql = postgres.Sql<{ int8: number; numeric: number }>;
+export type Transaction = postgres.TransactionSql<{ int8: number; numeric: number }>;
 /** Where a query may run: the pool, or inside a transaction. */
 export type Db = Sql | Transaction;
 
