@@ -1,6 +1,8 @@
 // The PostgreSQL backend's own tests, against a throwaway cluster this file starts.
 import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DatabaseMissingError,
@@ -408,6 +410,43 @@ describe('connection settings', () => {
     }
     await expect(open(`${url}?sslmode=require`, {})).rejects.toThrow(DatabaseUnavailableError);
     await expect(open(`${url}?sslmode=sometimes`, {})).rejects.toThrow(/sslmode=sometimes is not one of/);
+  });
+
+  it('logs in with the password from the URL, PGPASSWORD or a passfile, and never prints it', async () => {
+    const secret = 'pw-Kx72-login-secret';
+    cluster.psql(`CREATE ROLE hls_login LOGIN PASSWORD '${secret}'`);
+    const db = cluster.createDatabase().split('/').pop();
+    cluster.psql(`ALTER DATABASE ${db} OWNER TO hls_login`);
+    const hba = join(cluster.dir, 'data', 'pg_hba.conf');
+    writeFileSync(hba, `host all hls_login 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, 'utf8')}`);
+    cluster.psql('SELECT pg_reload_conf()');
+    const url = `postgres://hls_login@127.0.0.1:${cluster.port}/${db}`;
+    const saved = { PGPASSWORD: process.env.PGPASSWORD, PGPASSFILE: process.env.PGPASSFILE };
+    try {
+      process.env.PGPASSFILE = join(cluster.dir, 'no-passfile');
+      const refused = await open(url.replace('hls_login@', 'hls_login:wrong@')).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(DatabaseUnavailableError);
+      expect((refused as Error).message).toMatch(/refused the login \(28P01\): check the user, and the password/);
+      expect((refused as Error).message).not.toContain('wrong');
+      const fromUrl = await open(url.replace('hls_login@', `hls_login:${secret}@`));
+      expect(fromUrl.location).not.toContain(secret);
+      expect(await fromUrl.queue.enqueue(newEvent())).toEqual(expect.any(Number));
+      process.env.PGPASSWORD = secret;
+      expect(await (await open(url, {})).queue.find('1')).toBeDefined();
+      delete process.env.PGPASSWORD;
+      const passfile = join(cluster.dir, 'pgpass');
+      writeFileSync(passfile, `127.0.0.1:${cluster.port}:${db}:hls_login:${secret}\n`);
+      chmodSync(passfile, 0o600);
+      process.env.PGPASSFILE = passfile;
+      expect(await (await open(url, {})).queue.find('1')).toBeDefined();
+      chmodSync(passfile, 0o644);
+      await expect(open(url, {})).rejects.toThrow(DatabaseUnavailableError);
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
   });
 
   it('gives up on a server that accepts but never answers within busyTimeoutMs', async () => {
