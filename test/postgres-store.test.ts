@@ -138,6 +138,10 @@ describe('the queue on PostgreSQL', () => {
     expect(row).toMatchObject({ payload_size: 512, status: 'pending', attempts: 0, delivery_id: event.deliveryId });
     expect((await store.queue.find(event.deliveryId))!.id).toBe(id);
     expect(await store.queue.storedDeliveryIds([event.deliveryId, 'unknown'])).toEqual(new Set([event.deliveryId]));
+    const many = Array.from({ length: 70_000 }, (_, i) => `guid-${i}`);
+    expect(await store.queue.storedDeliveryIds([...many, event.deliveryId])).toEqual(new Set([event.deliveryId]));
+    expect(await store.queue.seenHookIds([42, 43])).toEqual(new Set([42]));
+    expect(await store.queue.hookIdsForRepository('O/R')).toEqual([42]);
   });
 
   it('claims in priority, due time and id order, leased by the database clock', async () => {
@@ -175,6 +179,41 @@ describe('the queue on PostgreSQL', () => {
       ['pending', 'processing', 'w1'],
       ['processing', 'completed', 'w1'],
     ]);
+  });
+
+  it('answers the thread queries: earlier events with their analysis, newer ones of the same kind', async () => {
+    const [store] = (await fresh()).stores as [Store];
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await store.queue.enqueue(newEvent({ threadKey: 'o/r#7' })))!);
+    await store.ledger.recordAnalysis({
+      eventId: ids[0]!,
+      eventType: 'issues',
+      repository: 'o/r',
+      model: 'm',
+      template: 't',
+      prompt: 'p',
+      response: '{}',
+      outcome: 'ok',
+      analysisJson: '{"priority":"high"}',
+      inputTokens: 10,
+      outputTokens: 5,
+      cacheWriteTokens: 0,
+      cacheReadTokens: 0,
+      costUsd: 0.01,
+      processingMs: 1200,
+      replayGeneration: 0,
+      requestId: 'req',
+    });
+    const history = await store.queue.threadHistory('o/r#7', ids[2]!, 10);
+    expect(history.map((h) => [h.id, h.analysis_json])).toEqual([
+      [ids[1], null],
+      [ids[0], '{"priority":"high"}'],
+    ]);
+    const first = (await store.queue.find(String(ids[0])))!;
+    const newer = await store.queue.newerThreadEvents({ ...first, thread_key: 'o/r#7' }, 60_000);
+    expect(newer.map((e) => e.id)).toEqual([ids[2], ids[1]]);
+    expect(await store.ledger.findCheckpoint(ids[0]!, 0)).toMatchObject({ analysis_json: '{"priority":"high"}' });
+    expect(await store.ledger.analysisTotals(ids[0]!)).toEqual({ analyses: 1, tokens: 15, cost_usd: 0.01 });
   });
 
   it('rounds a fractional lease or run-at to the millisecond', async () => {
@@ -263,6 +302,10 @@ describe('the queue on PostgreSQL', () => {
     await listener.queue.finish(
       { id, worker: 'w', attempt: claimed.attempts },
       { status: 'failed', errorClass: 'x', message: 'm' },
+    );
+    expect((await producer.queue.selectForReplay({ ids: [id, 999], status: 'failed' })).map((c) => c.id)).toEqual([id]);
+    expect(await producer.queue.selectForReplay({ ids: [], repository: 'o/r', eventType: 'push', since: 0 })).toEqual(
+      [],
     );
     const second = woken();
     expect(await producer.queue.requeue([id])).toBe(1);

@@ -106,7 +106,7 @@ export function postgresQueue(sql: Sql, listenTarget: { url: string; options: Co
         SELECT id, delivery_id, event_type, action, repository, status, error_class, error_message, replay_count
           FROM webhook_events
          WHERE status <> 'processing'
-           ${filter.ids.length > 0 ? sql`AND id IN ${sql(filter.ids)}` : sql``}
+           ${filter.ids.length > 0 ? sql`AND id IN ${ids(sql, filter.ids)}` : sql``}
            ${filter.status ? sql`AND status = ${filter.status}` : sql``}
            ${filter.since !== undefined ? sql`AND created_at >= ${filter.since}` : sql``}
            ${filter.repository ? sql`AND repository = ${filter.repository}` : sql``}
@@ -116,20 +116,20 @@ export function postgresQueue(sql: Sql, listenTarget: { url: string; options: Co
     },
 
     /** Back to pending with a fresh set of attempts; the last error stays on the row for the operator. */
-    async requeue(ids) {
-      if (ids.length === 0) return 0;
+    async requeue(eventIds) {
+      if (eventIds.length === 0) return 0;
       const result = await sql`
         UPDATE webhook_events
            SET status = 'pending', attempts = 0, replay_count = replay_count + 1, scheduled_at = hls_now_ms(),
                started_at = NULL, completed_at = NULL, skip_reason = NULL, locked_by = NULL, locked_until = NULL
-         WHERE id IN ${sql(ids)} AND status <> 'processing'`;
+         WHERE id IN ${ids(sql, eventIds)} AND status <> 'processing'`;
       return result.count;
     },
 
     async storedDeliveryIds(guids) {
       if (guids.length === 0) return new Set();
       const rows = await sql<{ delivery_id: string }[]>`
-        SELECT delivery_id FROM webhook_events WHERE delivery_id IN ${sql(guids)}`;
+        SELECT delivery_id FROM webhook_events WHERE delivery_id IN ${texts(sql, guids)}`;
       return new Set(rows.map((row) => row.delivery_id));
     },
 
@@ -145,7 +145,7 @@ export function postgresQueue(sql: Sql, listenTarget: { url: string; options: Co
     async seenHookIds(hookIds) {
       if (hookIds.length === 0) return new Set();
       const rows = await sql<{ hook_id: string }[]>`
-        SELECT DISTINCT hook_id FROM webhook_events WHERE hook_id IN ${sql(hookIds.map(String))}`;
+        SELECT DISTINCT hook_id FROM webhook_events WHERE hook_id IN ${texts(sql, hookIds.map(String))}`;
       return new Set(rows.map((row) => Number(row.hook_id)));
     },
 
@@ -170,6 +170,12 @@ export function postgresQueue(sql: Sql, listenTarget: { url: string; options: Co
     },
   };
 }
+
+/** Any number of values as one JSON parameter, where a list of bind parameters stops at 65,535. */
+const texts = (sql: Sql, values: string[]) =>
+  sql`(SELECT value FROM jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb) AS value)`;
+const ids = (sql: Sql, values: number[]) =>
+  sql`(SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb) AS value)`;
 
 /**
  * Takes the next due event of a thread not in flight and leases it, by the database's clock.
