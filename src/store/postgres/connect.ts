@@ -52,7 +52,12 @@ export function connectOptions(url: string, options: OpenOptions): { url: string
       types: NUMBERS,
       fetch_types: false,
       onnotice: () => {},
-      connection: { application_name: 'hls' },
+      connection: {
+        application_name: 'hls',
+        ...(options.statementTimeoutMs === undefined
+          ? {}
+          : { statement_timeout: Math.max(1, Math.round(options.statementTimeoutMs)) }),
+      },
     },
   };
 }
