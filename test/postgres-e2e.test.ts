@@ -4,17 +4,16 @@
  * whose clock is off, LISTEN wake-ups, and the database going away mid-run. PostgreSQL only: SQLite
  * serialises its writers and has neither LISTEN nor a server to restart.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { billedAtWorstCase } from './helpers/anthropic-replies.js';
-import { cleanEnv, finished, HLS_BIN, ROOT, runHls, tempDir, waitFor, type RunResult } from './helpers/hls.js';
+import { finished, ROOT, runHls, startHls, tempDir, waitFor, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
 import { startCluster, type Cluster } from './helpers/postgres-cluster.js';
 import { describeWithPostgres, pgRows, POSTGRES_REQUIRED } from './helpers/postgres-suite.js';
-import { onPath } from './helpers/relay.js';
 import { queueIssue, workspace, type Workspace } from './helpers/setup.js';
 
 interface EventRow {
@@ -43,7 +42,16 @@ interface Run {
   end: number;
 }
 
-const FAKETIME = onPath('faketime');
+/**
+ * libfaketime (Debian package `faketime`), preloaded straight into node: the `faketime` wrapper runs
+ * its program as a child and does not pass SIGTERM on, so a worker started through it never stops.
+ */
+const LIBFAKETIME = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib']
+  .map((dir) => join(dir, 'faketime/libfaketime.so.1'))
+  .find((path) => existsSync(path));
+
+/** The environment that moves a process's clock by `offset` (libfaketime's syntax, e.g. '+5m'). */
+const clockMoved = (offset: string): NodeJS.ProcessEnv => ({ LD_PRELOAD: LIBFAKETIME, FAKETIME: offset });
 
 describeWithPostgres('test/postgres-e2e.test.ts', 'hls on PostgreSQL', () => {
   let cluster: Cluster;
@@ -81,12 +89,9 @@ describeWithPostgres('test/postgres-e2e.test.ts', 'hls on PostgreSQL', () => {
     done: Promise<RunResult>;
   }
 
-  /** `hls worker …` as a real process; with `clockAhead`, under faketime (e.g. '+5m'). */
-  function startWorker(env: NodeJS.ProcessEnv, args: string[], clockAhead?: string): Started {
-    const argv = [HLS_BIN, 'worker', ...args];
-    const child = clockAhead
-      ? spawn(FAKETIME!, ['-f', clockAhead, process.execPath, ...argv], { cwd: ROOT, env: cleanEnv(env) })
-      : spawn(process.execPath, argv, { cwd: ROOT, env: cleanEnv(env) });
+  /** `hls worker …` as a real process. */
+  function startWorker(env: NodeJS.ProcessEnv, args: string[]): Started {
+    const child = startHls(['worker', ...args], { env });
     children.push(child);
     return { child, done: finished(child) };
   }
@@ -187,7 +192,8 @@ describeWithPostgres('test/postgres-e2e.test.ts', 'hls on PostgreSQL', () => {
     writeFileSync(s.config, JSON.stringify(config));
 
     // Issue numbers as wide as the probe's: every prompt, so every estimate, is the same.
-    const ids = await Promise.all([101, 102, 103, 104, 105, 106, 107, 108, 109].map((n) => queueIssueEvent(s!, n)));
+    const ids: number[] = [];
+    for (let n = 101; n <= 109; n++) ids.push(await queueIssueEvent(s, n));
     const results = await Promise.all(
       ['w1', 'w2', 'w3'].map((id) => startWorker(s!.env, ['--once', '--id', id, '--concurrency', '2']).done),
     );
@@ -218,25 +224,22 @@ describeWithPostgres('test/postgres-e2e.test.ts', 'hls on PostgreSQL', () => {
     }
   }, 60_000);
 
-  it.skipIf(!FAKETIME && !POSTGRES_REQUIRED)(
+  it.skipIf(!LIBFAKETIME && !POSTGRES_REQUIRED)(
     'a worker whose clock is 5 minutes ahead takes no live lease',
     async () => {
-      if (!FAKETIME) throw new Error('faketime is not on PATH: apt-get install faketime');
-      // The premise: faketime moves the clock Node reads.
-      const shifted = spawnSync(
-        FAKETIME,
-        ['-f', '+5m', process.execPath, '-e', 'process.stdout.write(String(Date.now()))'],
-        {
-          encoding: 'utf8',
-        },
-      );
+      if (!LIBFAKETIME) throw new Error('libfaketime is not installed: apt-get install faketime');
+      // The premise: libfaketime moves the clock Node reads.
+      const shifted = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(Date.now()))'], {
+        env: { ...process.env, ...clockMoved('+5m') },
+        encoding: 'utf8',
+      });
       expect(Number(shifted.stdout) - Date.now()).toBeGreaterThan(290_000);
 
       const ws = pgWorkspace({ lease_seconds: 2 });
       const long = await queueIssue(ws, { sleep_ms: 8000 }, 21);
       const steady = startWorker(ws.env, ['--id', 'steady', '--concurrency', '1']);
       await waitFor(() => eventById(ws.db, long).status === 'processing', 15_000, 'the long event to be claimed');
-      const ahead = startWorker(ws.env, ['--id', 'ahead', '--concurrency', '1'], '+5m');
+      const ahead = startWorker({ ...ws.env, ...clockMoved('+5m') }, ['--id', 'ahead', '--concurrency', '1']);
 
       // The fast-clock worker does work: it takes the next event, of another thread.
       const short = await queueIssue(ws, {}, 22);
