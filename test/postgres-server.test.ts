@@ -35,6 +35,13 @@ const LIBFAKETIME = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', 
   .map((dir) => join(dir, 'faketime/libfaketime.so.1'))
   .find((path) => existsSync(path));
 
+if (!LIBFAKETIME && !POSTGRES_REQUIRED) {
+  console.warn(
+    '\n*** WARNING: test/postgres-server.test.ts skips the clock-skew test: libfaketime is not installed ' +
+      '(Debian package `faketime`).\n*** Install it, or set HLS_REQUIRE_POSTGRES=1 to make this an error.\n',
+  );
+}
+
 /** The environment that moves a process's clock by `offset` (libfaketime's syntax, e.g. '+5m'). */
 const clockMoved = (offset: string): NodeJS.ProcessEnv => ({ LD_PRELOAD: LIBFAKETIME, FAKETIME: offset });
 
