@@ -89,7 +89,7 @@ describeWithPostgres('test/postgres-concurrency.test.ts', 'several hls processes
     // The rule was under pressure: events of different threads did run at once, in several processes.
     expect(new Set(all.map((r) => r.pid)).size).toBeGreaterThan(1);
     expect(peakConcurrency(all)).toBeGreaterThan(1);
-  }, 60_000);
+  }, 90_000);
 
   it('3 racing worker processes together stay within the daily budget; the rest waits for the next UTC day', async () => {
     const maxTokens = 200;
@@ -156,7 +156,7 @@ describeWithPostgres('test/postgres-concurrency.test.ts', 'several hls processes
         wait_reason: `daily budget exhausted for ${first!.day}`,
       });
     }
-  }, 60_000);
+  }, 90_000);
 
   it('10 hls queue processes starting at once on a new database migrate it once and store 10 events', async () => {
     const url = pg.cluster.createDatabase();
