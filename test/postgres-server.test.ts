@@ -89,15 +89,15 @@ describeWithPostgres('test/postgres-server.test.ts', 'hls workers and their Post
       });
       expect(Number(shifted.stdout) - Date.now()).toBeGreaterThan(290_000);
 
-      // A 2 s lease, kept alive by heartbeats through a 6 s event.
+      // A 2 s lease, kept alive by heartbeats through a 10 s event (long enough for the second worker to
+      // start on a loaded machine).
       const ws = pg.workspace({ lease_seconds: 2 });
-      const long = await queueIssue(ws, { sleep_ms: 6000 }, 21);
+      const long = await queueIssue(ws, { sleep_ms: 10_000 }, 21);
       const steady = pg.startWorker(ws.env, ['--id', 'steady', '--concurrency', '1']);
       await waitFor(() => eventById(ws.db, long).status === 'processing', 15_000, 'the long event to be claimed');
-      const ahead = pg.startWorker({ ...ws.env, ...clockMoved('+5m') }, ['--id', 'ahead', '--concurrency', '1']);
-
-      // The fast-clock worker does work: it takes the next event, of another thread.
+      // The fast-clock worker does work: it takes the next event, of another thread, while steady is busy.
       const short = await queueIssue(ws, {}, 22);
+      const ahead = pg.startWorker({ ...ws.env, ...clockMoved('+5m') }, ['--id', 'ahead', '--concurrency', '1']);
       await waitFor(() => eventById(ws.db, short).status === 'completed', 15_000, 'the short event');
       expect(historyOf(ws.db, short).at(-1)).toMatchObject({ to_status: 'completed', worker: 'ahead' });
 
@@ -147,7 +147,12 @@ describeWithPostgres('test/postgres-server.test.ts', 'hls workers and their Post
     const ids: number[] = [];
     for (let n = 51; n <= 56; n++) ids.push(await queueIssue(ws, { sleep_ms: 1000 }, n));
     const workers = ['r1', 'r2'].map((id) => pg.startWorker(ws.env, ['--id', id, '--concurrency', '2']));
-    await waitFor(() => pg.countEvents(ws.db, `status = 'completed'`) >= 2, 30_000, 'the first events completed');
+    // Both workers running (a worker that cannot reach the database at start exits 75 instead) and busy.
+    await waitFor(
+      () => pg.rows(ws.db, 'SELECT id FROM workers').length === 2 && pg.countEvents(ws.db, `status = 'completed'`) >= 2,
+      30_000,
+      'both workers started and the first events completed',
+    );
 
     // restart() stops the server before it first yields and starts it 10 s later: longer than the 8 s
     // deadline of `hls queue`, so the run below ends while the server is down.
