@@ -68,7 +68,9 @@ try {
       );
       const { completed, processing } = await statusCounts(target);
       if (completed !== claimed || processing > 0) {
-        problems.push(`${backend.label} procs=${procs}: ${claimed} claims, ${completed} completed, ${processing} processing`);
+        problems.push(
+          `${backend.label} procs=${procs}: ${claimed} claims, ${completed} completed, ${processing} processing`,
+        );
       }
     }
   }
@@ -104,7 +106,7 @@ async function seededQueue(target) {
     async (store) => {
       let next = 0;
       const enqueueRest = async () => {
-        for (let number; (number = ++next) <= events; ) {
+        for (let number; (number = ++next) <= events;) {
           await store.queue.enqueue(issuesDelivery(`bench-${number}`, issueOpenedPayload(number)));
         }
       };

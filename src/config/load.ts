@@ -80,7 +80,8 @@ function resolvePaths(config: Config, file: string): Config & { source: string }
   const handlers = Object.fromEntries(
     Object.entries(config.handlers).map(([event, modulePath]) => [event, resolve(base, modulePath)]),
   );
-  const database = config.database.path === undefined ? {} : { path: resolve(base, config.database.path) };
+  const { path, url } = config.database;
+  const database = path === undefined ? { url } : { path: resolve(base, path) };
   return { ...config, database, handlers, source: file };
 }
 
