@@ -64,7 +64,7 @@ try {
       const target = await backend.queue(name);
       const { seconds, claimed } = await claimAll(target, procs);
       process.stdout.write(
-        `claim ${backend.label} procs=${procs} events=${claimed} per_s=${(claimed / seconds).toFixed(0)}\n`,
+        `claim ${backend.label} procs=${procs} events=${claimed} seconds=${seconds.toFixed(1)} per_s=${(claimed / seconds).toFixed(0)}\n`,
       );
       const { completed, processing } = await statusCounts(target);
       if (completed !== claimed || processing > 0) {
