@@ -1,7 +1,7 @@
 import type { LimitsStore } from '../store.js';
 import { assembleHistogram, bucketIndex, labelKey } from '../histograms.js';
 import { longestWindowMs, writeWait } from '../pacing.js';
-import { waitingCondition } from '../pause-scopes.js';
+import { liftedPause, waitingCondition } from '../pause-scopes.js';
 import type { Api, HistogramName, HistogramSeries, Pause, RateLimitRow, ResumedPause } from '../types.js';
 import type { Db, Sql } from './connect.js';
 import { lockForTransaction } from './locks.js';
@@ -92,17 +92,7 @@ export function postgresLimits(sql: Sql): LimitsStore {
           const waiting = tx`status IN ('pending', 'retry') AND scheduled_at > ${now}
                              AND ${tx.unsafe(waitingCondition(pause.scope))}`;
           const [count] = await tx<{ n: number }[]>`SELECT count(*) AS n FROM webhook_events WHERE ${waiting}`;
-          const lifted: ResumedPause = {
-            scope: pause.scope,
-            reason: pause.reason,
-            started_at: pause.started_at,
-            until_at: pause.until_at,
-            hits: pause.hits,
-            resumed_at: now,
-            resumed_by: request.by,
-            note: request.note,
-            events_resumed: count!.n,
-          };
+          const lifted = liftedPause(pause, request, now, count!.n);
           resumed.push(lifted);
           if (request.dryRun) continue;
           await tx`UPDATE webhook_events SET scheduled_at = ${now} WHERE ${waiting}`;
