@@ -1,6 +1,6 @@
-// Shared pieces of the worker benches (bench/pipeline.mjs, bench/throughput.mjs): the TypeScript fakes
-// bundled by esbuild, one run's config, issues.opened events seeded straight into the database, and
-// `hls worker --once` spawned and timed. Needs `npm run build` (it imports dist/).
+// Shared pieces of the benches: TypeScript helpers of the test suite (the API fakes, the throwaway
+// PostgreSQL cluster) bundled by esbuild, one run's config, issues.opened events queued through the
+// store, and `hls worker` spawned and timed. Needs `npm run build` (it imports dist/).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -8,23 +8,23 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describeEvent } from '../dist/intake/describe.js';
-import { enqueueEvent } from '../dist/store/enqueue.js';
-import { openDatabase } from '../dist/store/open.js';
+import { openStore } from '../dist/store/open-store.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const HLS = join(ROOT, 'bin', 'hls');
 export const REPO = 'octo-org/widgets';
 export const BOT = 'hls-bot';
 
-/** Bundles the two TypeScript fakes (node built-ins only) into one ES module in `outDir` and imports it. */
-export async function loadFakes(outDir) {
-  const entry = join(outDir, 'fakes-entry.ts');
+/** Bundles `exports` (name → TypeScript module under ROOT; node built-ins only) into `<name>.mjs` in `outDir` and imports it. */
+async function importTypeScript(outDir, name, exports) {
+  const entry = join(outDir, `${name}-entry.ts`);
   writeFileSync(
     entry,
-    `export { startFakeAnthropic } from ${JSON.stringify(join(ROOT, 'test/fakes/anthropic.ts'))};\n` +
-      `export { startFakeGitHub } from ${JSON.stringify(join(ROOT, 'test/fakes/github.ts'))};\n`,
+    Object.entries(exports)
+      .map(([symbol, module]) => `export { ${symbol} } from ${JSON.stringify(join(ROOT, module))};\n`)
+      .join(''),
   );
-  const outfile = join(outDir, 'fakes.mjs');
+  const outfile = join(outDir, `${name}.mjs`);
   await build({
     entryPoints: [entry],
     outfile,
@@ -35,6 +35,35 @@ export async function loadFakes(outDir) {
     logLevel: 'warning',
   });
   return import(pathToFileURL(outfile).href);
+}
+
+/** The loopback fakes of the Anthropic and GitHub APIs (test/fakes/*.ts). */
+export function loadFakes(outDir) {
+  return importTypeScript(outDir, 'fakes', {
+    startFakeAnthropic: 'test/fakes/anthropic.ts',
+    startFakeGitHub: 'test/fakes/github.ts',
+  });
+}
+
+/**
+ * A throwaway PostgreSQL cluster (test/helpers/postgres-cluster.ts) with fsync on, as a production
+ * server runs: a commit waits for its WAL to reach the disk. Call `stop()` on it when done.
+ */
+export async function startPostgres(outDir) {
+  const { startCluster } = await importTypeScript(outDir, 'postgres-cluster', {
+    startCluster: 'test/helpers/postgres-cluster.ts',
+  });
+  return startCluster({ fsync: true });
+}
+
+/** Runs `use(store)` on the store at `target` (a file path or a postgres:// URL), closing it after. */
+export async function withStore(target, use, options = {}) {
+  const store = await openStore(target, options);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
 }
 
 /**
@@ -66,8 +95,10 @@ export function writeRunConfig(
   return { db, config };
 }
 
+const ISSUE_BODY = 'Steps to reproduce: start the widget. Expected: it runs. Actual: it crashes with a stack trace.';
+
 /** The webhook payload of issue `number` in REPO opened by alice. */
-function issueOpenedPayload(number, title, body) {
+export function issueOpenedPayload(number, title = `Widget crashes on start (#${number})`, body = ISSUE_BODY) {
   return {
     action: 'opened',
     issue: {
@@ -83,10 +114,10 @@ function issueOpenedPayload(number, title, body) {
   };
 }
 
-/** Enqueues one `issues` delivery as the receiver would (no hook id, no signature). */
-function enqueueIssuesDelivery(db, deliveryId, payload, now) {
+/** What `hls queue` stores for one `issues` delivery of `payload` (no hook id, no signature). */
+export function issuesDelivery(deliveryId, payload) {
   const raw = Buffer.from(JSON.stringify(payload));
-  enqueueEvent(db, {
+  return {
     deliveryId,
     eventType: 'issues',
     ...describeEvent('issues', payload),
@@ -94,35 +125,27 @@ function enqueueIssuesDelivery(db, deliveryId, payload, now) {
     payload: raw,
     payloadSha256: createHash('sha256').update(raw).digest('hex'),
     signature: null,
-    now,
-  });
+  };
 }
 
 /**
- * `events` issues.opened deliveries (`bench-<prefix>-<n>`), one issue (thread) each, in one transaction;
- * the issues also in `github` when given. Event n is received at now + n·`stepMs`.
+ * Queues `events` issues.opened deliveries (`bench-<prefix>-<n>`) in the database at `target`, one issue
+ * (thread) each, in order; the issues also in `github` when given.
  */
-export function seedIssues(dbPath, { events, prefix, github, stepMs = 0 }) {
+export async function seedIssues(target, { events, prefix, github }) {
   const repo = github?.repo(REPO);
-  const db = openDatabase(dbPath, { create: true });
-  const now = Date.now();
-  try {
-    db.transaction(() => {
+  await withStore(
+    target,
+    async (store) => {
       for (let number = 1; number <= events; number++) {
-        const title = `Widget crashes on start (#${number})`;
-        const body = 'Steps to reproduce: start the widget. Expected: it runs. Actual: it crashes with a stack trace.';
+        const payload = issueOpenedPayload(number);
+        const { title, body } = payload.issue;
         repo?.issues.set(number, { number, title, body, labels: [], user: 'alice', comments: [] });
-        enqueueIssuesDelivery(
-          db,
-          `bench-${prefix}-${number}`,
-          issueOpenedPayload(number, title, body),
-          now + number * stepMs,
-        );
+        await store.queue.enqueue(issuesDelivery(`bench-${prefix}-${number}`, payload));
       }
-    })();
-  } finally {
-    db.close();
-  }
+    },
+    { create: true },
+  );
 }
 
 /** This process's environment without HLS_* and secrets, plus `config` and test credentials for the fakes. */
@@ -135,33 +158,45 @@ function workerEnv(config) {
 }
 
 /**
- * Runs one `hls worker --once` to the end (asynchronously: the fakes live in this process). Resolves to
- * its wall time from spawn to exit (`ms`), exit `code` and the last 4000 characters of its stderr.
+ * Spawns `hls worker --id <id> ...args` on `config`. Returns the child and `exit`, which resolves to its
+ * wall time from spawn to exit (`ms`), exit `code` and the last 4000 characters of its stderr;
+ * `onStderr` sees each chunk of stderr as it comes.
  */
-export function runWorker(config, id, concurrency) {
-  const env = workerEnv(config);
-  return new Promise((resolvePromise, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [HLS, 'worker', '--once', '--concurrency', String(concurrency), '--id', id], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderrTail = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk) => {
-      stderrTail = (stderrTail + chunk).slice(-4000);
-    });
+export function startWorker(config, id, args, onStderr = () => {}) {
+  const started = performance.now();
+  const child = spawn(process.execPath, [HLS, 'worker', '--id', id, ...args], {
+    cwd: ROOT,
+    env: workerEnv(config),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderrTail = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk) => {
+    stderrTail = (stderrTail + chunk).slice(-4000);
+    onStderr(chunk);
+  });
+  const exit = new Promise((resolvePromise, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ ms: performance.now() - started, code, stderrTail }));
   });
+  return { child, exit };
+}
+
+/** Runs one `hls worker --once` to the end (asynchronously: the fakes live in this process), as `startWorker`'s exit. */
+export function runWorker(config, id, concurrency) {
+  return startWorker(config, id, ['--once', '--concurrency', String(concurrency)]).exit;
+}
+
+/** How many events of the database at `target` are in each status, and in all (`total`). */
+export function statusCounts(target) {
+  return withStore(target, async (store) => (await store.admin.readStats(store.clock(), 1)).queue);
 }
 
 /**
  * The problems of run `name`: each worker of `exits` (as `runWorker` resolves) that did not exit 0,
- * then each status other than completed among the events in the database at `dbPath`.
+ * then each status other than completed among the events in the database at `target`.
  */
-export function runProblems(name, dbPath, exits) {
-  return [...exits.flatMap((exit) => exitProblems(name, exit)), ...incompleteEvents(name, dbPath)];
+export async function runProblems(name, target, exits) {
+  return [...exits.flatMap((exit) => exitProblems(name, exit)), ...(await incompleteEvents(name, target))];
 }
 
 /** The problem with worker run `exit` of `name`, if it did not exit 0 (as a list of none or one). */
@@ -169,18 +204,12 @@ function exitProblems(name, exit) {
   return exit.code === 0 ? [] : [`${name}: worker exited ${exit.code}: ${exit.stderrTail.trim().split('\n').pop()}`];
 }
 
-/** One problem per status other than completed among the events in the database at `dbPath`. */
-function incompleteEvents(name, dbPath) {
-  const problems = [];
-  const db = openDatabase(dbPath);
-  try {
-    for (const { status, n } of db.prepare('SELECT status, count(*) AS n FROM webhook_events GROUP BY status').all()) {
-      if (status !== 'completed') problems.push(`${name}: ${n} events ${status}`);
-    }
-  } finally {
-    db.close();
-  }
-  return problems;
+/** One problem per status other than completed among the events in the database at `target`. */
+async function incompleteEvents(name, target) {
+  const { total, completed, ...others } = await statusCounts(target);
+  return Object.entries(others)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${name}: ${n} events ${status}`);
 }
 
 /** How many comments BOT has left on the issues of REPO in the fake `github`. */
@@ -189,4 +218,20 @@ export function botComments(github) {
   for (const issue of github.repo(REPO).issues.values())
     comments += issue.comments.filter((c) => c.user === BOT).length;
   return comments;
+}
+
+/** The value at quantile `q` (0–1) of `values`, nearest rank. */
+export function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
+}
+
+/** Reads an integer option `name` from `text`, or exits 64 naming `bench` when it is not one in [min, max]. */
+export function integerOption(bench, name, text, min, max) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    process.stderr.write(`${bench}: --${name} must be an integer from ${min} to ${max}, got "${text}"\n`);
+    process.exit(64);
+  }
+  return n;
 }

@@ -30,8 +30,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../dist/store/open.js';
-import { REPO, botComments, loadFakes, runProblems, runWorker, seedIssues, writeRunConfig } from './lib.mjs';
+import {
+  REPO,
+  botComments,
+  integerOption,
+  loadFakes,
+  runProblems,
+  runWorker,
+  seedIssues,
+  statusCounts,
+  writeRunConfig,
+} from './lib.mjs';
 
 /** GitHub's secondary limits on content-creating requests, in real time. */
 const GITHUB = {
@@ -64,11 +73,11 @@ if (values.help) {
   process.exit(0);
 }
 const runs = [
-  { enabled: true, events: integer('events', values.events, 1, 10_000) },
-  { enabled: false, events: integer('baseline-events', values['baseline-events'], 1, 10_000) },
+  { enabled: true, events: integerOption('pacing', 'events', values.events, 1, 10_000) },
+  { enabled: false, events: integerOption('pacing', 'baseline-events', values['baseline-events'], 1, 10_000) },
 ];
-const workers = integer('workers', values.workers, 1, 32);
-const scale = integer('scale', values.scale, 1, 1000);
+const workers = integerOption('pacing', 'workers', values.workers, 1, 32);
+const scale = integerOption('pacing', 'scale', values.scale, 1, 1000);
 
 /** The scaled limits: hls's github.pacing and the fake's writeLimits. */
 const pacing = {
@@ -98,7 +107,7 @@ try {
         level: 'warn',
         pacing: { enabled, ...pacing },
       });
-      seedIssues(db, { events, prefix: name, github });
+      await seedIssues(db, { events, prefix: name, github });
       const exits = await Promise.all(
         Array.from({ length: workers }, (_, w) => runWorker(config, `bench-${name}-${w + 1}`, CONCURRENCY)),
       );
@@ -116,14 +125,14 @@ try {
       const refused = github.secondaryLimitAnswers;
       process.stdout.write(
         `pacing: pacing=${enabled ? 'on' : 'off'} workers=${workers} events=${events} ` +
-          `completed=${completed(db)} writes=${times.length} ` +
+          `completed=${(await statusCounts(db)).completed} writes=${times.length} ` +
           `allowed_per_min=${allowed.toFixed(0)} achieved_per_min=${achieved.toFixed(0)} ` +
           `ratio=${(allowed > 0 ? achieved / allowed : 0).toFixed(2)}x secondary_limit_answers=${refused} ` +
           `min_gap_ms=${Number.isFinite(minGapMs) ? minGapMs * scale : '-'} scale=${scale}\n`,
       );
 
       if (enabled) {
-        problems.push(...runProblems(name, db, exits));
+        problems.push(...(await runProblems(name, db, exits)));
         const comments = botComments(github);
         if (comments !== events) problems.push(`${name}: ${comments} bot comments for ${events} events`);
         if (refused > 0) problems.push(`${name}: ${refused} secondary-limit answers`);
@@ -140,16 +149,6 @@ try {
 for (const problem of problems) process.stderr.write(`pacing: FAIL ${problem}\n`);
 process.exitCode = problems.length > 0 ? 1 : 0;
 
-/** How many events of the database at `dbPath` are completed. */
-function completed(dbPath) {
-  const db = openDatabase(dbPath);
-  try {
-    return db.prepare("SELECT count(*) AS n FROM webhook_events WHERE status = 'completed'").get().n;
-  } finally {
-    db.close();
-  }
-}
-
 /** When the last of `n` writes could be sent at the earliest, the first at 0, under `writeLimits` (ms). */
 function earliestLastWriteMs(n) {
   const times = [];
@@ -159,13 +158,4 @@ function earliestLastWriteMs(n) {
     times.push(t);
   }
   return times.at(-1) ?? 0;
-}
-
-function integer(name, text, min, max) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`pacing: --${name} must be an integer from ${min} to ${max}, got "${text}"\n`);
-    process.exit(64);
-  }
-  return n;
 }

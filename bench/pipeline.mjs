@@ -14,8 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../dist/store/open.js';
-import { REPO, botComments, loadFakes, runProblems, runWorker, seedIssues, writeRunConfig } from './lib.mjs';
+import { REPO, botComments, loadFakes, runProblems, runWorker, seedIssues, withStore, writeRunConfig } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -60,18 +59,18 @@ try {
   const empty = setup('empty', { handlers: { issues: noopHandler } });
   const startupRun = await runSetup(empty);
   const noop = setup('noop', { handlers: { issues: noopHandler } });
-  seedIssues(noop.db, { events, prefix: 'noop', stepMs: 1 });
+  await seedIssues(noop.db, { events, prefix: 'noop' });
   const noopRun = await runSetup(noop);
 
   const triage = setup('triage', {});
-  seedIssues(triage.db, { events, prefix: 'triage', github, stepMs: 1 });
+  await seedIssues(triage.db, { events, prefix: 'triage', github });
   const callsBefore = anthropic.messageCalls().length;
   const triageRun = await runSetup(triage);
 
   const modelCalls = anthropic.messageCalls().length - callsBefore;
   const comments = botComments(github);
 
-  const ledger = ledgerTotals(triage.db);
+  const ledger = await ledgerTotals(triage.db);
   const perSecond = (run) => (events / (run.ms / 1000)).toFixed(1);
   const perEvent = (run) => (run.ms / events).toFixed(2);
   process.stdout.write(
@@ -87,9 +86,9 @@ try {
   );
 
   const problems = [
-    ...runProblems('empty', empty.db, [startupRun]),
-    ...runProblems('noop', noop.db, [noopRun]),
-    ...runProblems('triage', triage.db, [triageRun]),
+    ...(await runProblems('empty', empty.db, [startupRun])),
+    ...(await runProblems('noop', noop.db, [noopRun])),
+    ...(await runProblems('triage', triage.db, [triageRun])),
     ...(modelCalls === events ? [] : [`triage: ${modelCalls} model calls for ${events} events`]),
     ...(comments === events ? [] : [`triage: ${comments} bot comments for ${events} events`]),
   ];
@@ -119,18 +118,19 @@ function runSetup(target) {
   return runWorker(target.config, `bench-${target.name}`, concurrency);
 }
 
-/** What the ledger recorded, and the same tokens priced by hand at the published Sonnet prices. */
-function ledgerTotals(dbPath) {
-  const db = openDatabase(dbPath);
-  try {
-    const row = db
-      .prepare(
-        `SELECT sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cache_write_tokens) AS write,
-                sum(cache_read_tokens) AS read, sum(claude_cost_usd) AS recorded FROM claude_analyses`,
-      )
-      .get();
-    return { ...row, expected: (row.input * 2 + row.write * 2.5 + row.read * 0.2 + row.output * 10) / 1e6 };
-  } finally {
-    db.close();
-  }
+/** What the ledger recorded (settled model calls), and the same tokens priced by hand at the published Sonnet prices. */
+async function ledgerTotals(target) {
+  const rows = await withStore(target, async (store) => (await store.admin.collectMetrics([])).ledger);
+  const sum = (field) => rows.reduce((total, row) => total + row[field], 0);
+  const [input, output, write, read] = ['input_tokens', 'output_tokens', 'cache_write_tokens', 'cache_read_tokens'].map(
+    sum,
+  );
+  return {
+    input,
+    output,
+    write,
+    read,
+    recorded: sum('cost_usd'),
+    expected: (input * 2 + write * 2.5 + read * 0.2 + output * 10) / 1e6,
+  };
 }

@@ -1,18 +1,21 @@
 #!/usr/bin/env node
-// Measures what `hls queue` costs per delivery over a bare Node start: each round runs `node -e 0`
-// and `node bin/hls queue ...` (alternating which goes first) and times both with spawnSync.
-// Usage: bench/queue-startup [--rounds N]   (default 40). A measurement, not a test: exits 0 on MISS.
+// Measures what `hls queue` costs per delivery over a bare Node start, on SQLite and on PostgreSQL: each
+// round runs `node -e 0`, `node bin/hls queue ...` into an SQLite file (HLS_DB) and the same into a
+// PostgreSQL database (HLS_DATABASE_URL, a throwaway cluster on this machine with fsync on, over TCP),
+// in an order that rotates each round, and times each with spawnSync. Each backend's ratio is taken
+// against the `node -e 0` of its own round.
+// Usage: bench/queue-startup [--rounds N]   (default 40; needs `npm run build`). A measurement, not a
+// test: exits 0 on MISS.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { HLS, quantile, startPostgres } from './lib.mjs';
 
-const TARGET = 1.35;
+/** The largest median ratio to `node -e 0` that passes, per backend. */
+const TARGETS = { sqlite: 1.35, postgres: 1.5 };
 const WARMUP = 3;
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const HLS = join(ROOT, 'bin', 'hls');
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '40' }, help: { type: 'boolean', short: 'h' } },
@@ -164,15 +167,14 @@ const dir = mkdtempSync(join(tmpdir(), 'hls-bench-'));
 const bodyFile = join(dir, 'issues-opened.json');
 const body = issuesOpenedPayload();
 writeFileSync(bodyFile, body);
-const env = Object.fromEntries(
+const baseEnv = Object.fromEntries(
   Object.entries(process.env).filter(
     ([key]) => !key.startsWith('HLS_') && key !== 'NODE_DEBUG' && key !== 'NODE_OPTIONS',
   ),
 );
-env.HLS_DB = join(dir, 'bench.db');
 
 let deliveries = 0;
-function timed(args) {
+function timed(args, env = baseEnv) {
   const start = process.hrtime.bigint();
   const result = spawnSync(process.execPath, args, {
     cwd: dir,
@@ -184,16 +186,17 @@ function timed(args) {
   return { ms, result };
 }
 const runNode = () => timed(['-e', '0']).ms;
-function runQueue() {
+function runQueue(env) {
   deliveries += 1;
   const delivery = `bench-${process.pid}-${deliveries}`;
-  const { ms, result } = timed([HLS, 'queue', '--event', 'issues', '--delivery', delivery, '--body-file', bodyFile]);
+  const { ms, result } = timed(
+    [HLS, 'queue', '--event', 'issues', '--delivery', delivery, '--body-file', bodyFile],
+    env,
+  );
   if (result.status !== 0 || !/^queued \d+ issues\.opened octo-org\/widgets\n$/.test(result.stdout)) {
-    process.stderr.write(
-      `queue-startup: hls queue failed (exit ${result.status}, signal ${result.signal}): ${JSON.stringify(result.stdout)} ${result.stderr}\n`,
+    throw new Error(
+      `hls queue failed (exit ${result.status}, signal ${result.signal}): ${JSON.stringify(result.stdout)} ${result.stderr}`,
     );
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(1);
   }
   return ms;
 }
@@ -203,42 +206,44 @@ const median = (xs) => {
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
-const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(0.9 * xs.length) - 1)];
 const f = (x, digits = 1) => x.toFixed(digits);
 
+let cluster;
 try {
-  for (let i = 0; i < WARMUP; i += 1) {
-    runNode();
-    runQueue();
-  }
-  const nodeMs = [];
-  const queueMs = [];
-  const ratios = [];
+  cluster = await startPostgres(dir);
+  const sqliteEnv = { ...baseEnv, HLS_DB: join(dir, 'bench.db') };
+  const postgresEnv = { ...baseEnv, HLS_DATABASE_URL: cluster.createDatabase('queue_startup') };
+  const subjects = [
+    { name: 'node', run: runNode },
+    { name: 'sqlite', run: () => runQueue(sqliteEnv) },
+    { name: 'postgres', run: () => runQueue(postgresEnv) },
+  ];
+  for (let i = 0; i < WARMUP; i += 1) for (const subject of subjects) subject.run();
+  const ms = Object.fromEntries(subjects.map((subject) => [subject.name, []]));
   for (let round = 0; round < rounds; round += 1) {
-    let n;
-    let q;
-    if (round % 2 === 0) {
-      n = runNode();
-      q = runQueue();
-    } else {
-      q = runQueue();
-      n = runNode();
+    for (let k = 0; k < subjects.length; k += 1) {
+      const subject = subjects[(round + k) % subjects.length];
+      ms[subject.name].push(subject.run());
     }
-    nodeMs.push(n);
-    queueMs.push(q);
-    ratios.push(q / n);
   }
-  const ratioMedian = median(ratios);
-  const ratioOfMedians = median(queueMs) / median(nodeMs);
-  const verdict = ratioMedian <= TARGET ? 'PASS' : 'MISS';
-  process.stdout.write(
-    `queue-startup: rounds=${rounds} node_median_ms=${f(median(nodeMs))} queue_median_ms=${f(median(queueMs))} ` +
-      `ratio_median=${f(ratioMedian, 2)} ratio_of_medians=${f(ratioOfMedians, 2)} target<=${TARGET} ${verdict}\n`,
-  );
-  process.stdout.write(
-    `queue-startup: node_p90_ms=${f(p90(nodeMs))} queue_p90_ms=${f(p90(queueMs))} ratio_p90=${f(p90(ratios), 2)} ` +
-      `payload_bytes=${body.length} node=${process.version}\n`,
-  );
+  for (const backend of ['sqlite', 'postgres']) {
+    const ratios = ms[backend].map((q, round) => q / ms.node[round]);
+    const ratioMedian = median(ratios);
+    const verdict = ratioMedian <= TARGETS[backend] ? 'PASS' : 'MISS';
+    process.stdout.write(
+      `queue-startup: backend=${backend} rounds=${rounds} node_median_ms=${f(median(ms.node))} queue_median_ms=${f(median(ms[backend]))} ` +
+        `ratio_median=${f(ratioMedian, 2)} ratio_of_medians=${f(median(ms[backend]) / median(ms.node), 2)} ` +
+        `target<=${TARGETS[backend]} ${verdict}\n`,
+    );
+    process.stdout.write(
+      `queue-startup: backend=${backend} node_p90_ms=${f(quantile(ms.node, 0.9))} queue_p90_ms=${f(quantile(ms[backend], 0.9))} ` +
+        `ratio_p90=${f(quantile(ratios, 0.9), 2)} payload_bytes=${body.length} node=${process.version}\n`,
+    );
+  }
+} catch (error) {
+  process.stderr.write(`queue-startup: ${error.message}\n`);
+  process.exitCode = 1;
 } finally {
+  cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -24,7 +24,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
+import { statusCounts } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HLS_BIN = join(ROOT, 'bin', 'hls');
@@ -267,7 +267,7 @@ try {
   // Warm-up (creates the database file too); not counted.
   await flow(urls.baseline, secret, WARMUP, 0, 1_000_000);
   await flow(urls.hls, secret, WARMUP, 0, 1_000_000);
-  const rowsBefore = countRows();
+  const rowsBefore = await countRows();
 
   const totals = {
     hls: {
@@ -317,7 +317,7 @@ try {
   const o = totals.hls.outcome;
   const b = totals.baseline.outcome;
   process.stdout.write(
-    `relay-load: hls_rows=${countRows() - rowsBefore} hls_queued=${o.queued} hls_duplicate=${o.duplicate} ` +
+    `relay-load: hls_rows=${(await countRows()) - rowsBefore} hls_queued=${o.queued} hls_duplicate=${o.duplicate} ` +
       `hls_non_2xx=${o.non2xx + o.other} hls_errors=${o.errors} baseline_non_2xx=${b.non2xx + b.other} ` +
       `baseline_errors=${b.errors} hls_seconds=${totals.hls.seconds.toFixed(1)} ` +
       `baseline_seconds=${totals.baseline.seconds.toFixed(1)} rounds=${rounds} ` +
@@ -337,12 +337,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-function countRows() {
-  if (!existsSync(dbPath)) return 0;
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT count(*) AS n FROM webhook_events').get().n;
-  } finally {
-    db.close();
-  }
+/** Events stored in the bench's database (none before `hls queue` has created it). */
+async function countRows() {
+  return existsSync(dbPath) ? (await statusCounts(dbPath)).total : 0;
 }

@@ -17,7 +17,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, botComments, loadFakes, runProblems, runWorker, seedIssues, writeRunConfig } from './lib.mjs';
+import {
+  REPO,
+  botComments,
+  integerOption,
+  loadFakes,
+  runProblems,
+  runWorker,
+  seedIssues,
+  writeRunConfig,
+} from './lib.mjs';
 
 const MATRIX = [
   { workers: 1, concurrency: 1 },
@@ -45,14 +54,15 @@ if (values.help) {
   process.stdout.write(usage);
   process.exit(0);
 }
-const latencyMs = integer('latency', values.latency, 1, 60_000);
-const events = integer('events', values.events, 1, 100_000);
+const latencyMs = integerOption('throughput', 'latency', values.latency, 1, 60_000);
+const events = integerOption('throughput', 'events', values.events, 1, 100_000);
 const single = values.workers !== undefined || values.concurrency !== undefined;
 const runs = single
   ? [
       {
-        workers: values.workers === undefined ? 2 : integer('workers', values.workers, 1, 32),
-        concurrency: values.concurrency === undefined ? 4 : integer('concurrency', values.concurrency, 1, 64),
+        workers: values.workers === undefined ? 2 : integerOption('throughput', 'workers', values.workers, 1, 32),
+        concurrency:
+          values.concurrency === undefined ? 4 : integerOption('throughput', 'concurrency', values.concurrency, 1, 64),
       },
     ]
   : MATRIX;
@@ -74,7 +84,7 @@ try {
         queue: { poll_ms: 50 },
         level: 'warn',
       });
-      seedIssues(db, { events, prefix: name, github });
+      await seedIssues(db, { events, prefix: name, github });
       const started = performance.now();
       const exits = await Promise.all(
         Array.from({ length: run.workers }, (_, w) => runWorker(config, `bench-${name}-${w + 1}`, run.concurrency)),
@@ -88,7 +98,7 @@ try {
           `events_per_s=${perSecond.toFixed(1)} bound_per_s=${bound.toFixed(1)} efficiency=${(perSecond / bound).toFixed(2)}\n`,
       );
 
-      problems.push(...runProblems(name, db, exits));
+      problems.push(...(await runProblems(name, db, exits)));
       const calls = anthropic.messageCalls().length;
       if (calls !== events) problems.push(`${name}: ${calls} model calls for ${events} events`);
       const comments = botComments(github);
@@ -102,12 +112,3 @@ try {
 }
 for (const problem of problems) process.stderr.write(`throughput: FAIL ${problem}\n`);
 process.exitCode = problems.length > 0 ? 1 : 0;
-
-function integer(name, text, min, max) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`throughput: --${name} must be an integer from ${min} to ${max}, got "${text}"\n`);
-    process.exit(64);
-  }
-  return n;
-}

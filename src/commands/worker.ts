@@ -45,6 +45,7 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
       id,
       concurrency: flags.concurrency ?? queue.concurrency,
       pollMs: flags.poll ?? queue.poll_ms,
+      listen: queue.listen,
       leaseMs: flags.lease ?? queue.lease_seconds * 1000,
       graceMs: flags.grace ?? queue.grace_seconds * 1000,
       maxAttempts: queue.max_attempts,

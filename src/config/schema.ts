@@ -167,6 +167,8 @@ export const configSchema = z.strictObject({
       backoff_max_seconds: seconds(RANGES.backoffMax).default(3600),
       lease_seconds: seconds(RANGES.lease).default(300),
       poll_ms: milliseconds(RANGES.poll).default(1000),
+      /** PostgreSQL: idle workers LISTEN for new events; false polls only (a pooler in transaction mode breaks LISTEN). */
+      listen: z.boolean().default(true),
       concurrency: z.number().int().min(1).max(64).default(2),
       grace_seconds: seconds(RANGES.grace).default(30),
     })

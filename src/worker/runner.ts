@@ -17,6 +17,8 @@ export interface WorkerOptions {
   id: string;
   concurrency: number;
   pollMs: number;
+  /** Wake on the store's notifications (PostgreSQL LISTEN) as well as every `pollMs`. */
+  listen: boolean;
   leaseMs: number;
   graceMs: number;
   maxAttempts: number;
@@ -109,6 +111,7 @@ export class Worker {
    * claims it at once; the poll interval stays the fallback, and a failure to listen only costs latency.
    */
   private async listen(): Promise<() => Promise<void>> {
+    if (!this.options.listen) return async () => {};
     try {
       return await this.store.queue.listen(() => {
         this.notified = true;

@@ -52,7 +52,12 @@ function asOwner(bin: string, args: string[]): string {
 
 let databases = 0;
 
-export async function startCluster(): Promise<Cluster> {
+export interface ClusterOptions {
+  /** Keep fsync on, as a production server has it (the benches); the test suites turn it off for speed. */
+  fsync?: boolean;
+}
+
+export async function startCluster({ fsync = false }: ClusterOptions = {}): Promise<Cluster> {
   const bin = postgresBinDir();
   if (!bin) throw new Error(`no PostgreSQL under ${PG_ROOT}: apt-get install postgresql`);
   const dir = mkdtempSync(join(tmpdir(), 'hls-pg-'));
@@ -69,7 +74,7 @@ export async function startCluster(): Promise<Cluster> {
       '-l',
       join(dir, 'log'),
       '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`,
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${fsync ? 'on' : 'off'} -c max_connections=300`,
       'start',
     ]);
   };
