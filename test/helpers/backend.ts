@@ -1,0 +1,69 @@
+// Which store backend this test run exercises (HLS_TEST_BACKEND, set per vitest project), a fresh
+// database on it, and the markers for tests that only make sense on one backend.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, inject, it } from 'vitest';
+import { isPostgresUrl } from '../../src/store/open-store.js';
+import { psql, urlOfDatabase } from './psql.js';
+
+export type Backend = 'sqlite' | 'postgres';
+
+export const BACKEND: Backend = process.env.HLS_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The admin URL of the run's PostgreSQL cluster (test/helpers/postgres-global-setup.ts). */
+    postgresAdminUrl: string;
+  }
+}
+
+/** The admin URL of the run's cluster; throws what to install when the run has none. */
+export function postgresAdminUrl(): string {
+  const url = inject('postgresAdminUrl');
+  if (!url) {
+    throw new Error(
+      'the postgres test project needs PostgreSQL (Debian package `postgresql`: initdb, pg_ctl, psql) and ' +
+        'CI or HLS_REQUIRE_POSTGRES is set: apt-get install postgresql',
+    );
+  }
+  return url;
+}
+
+let databases = 0;
+
+/** A new, empty database for one test: SQLite: `dir`/hls.db (not created); PostgreSQL: its URL. */
+export function newDatabase(dir: string): string {
+  if (BACKEND === 'sqlite') return join(dir, 'hls.db');
+  const adminUrl = postgresAdminUrl();
+  const name = `hls_test_${process.pid}_${++databases}`;
+  psql(adminUrl, `CREATE DATABASE ${name}`);
+  return urlOfDatabase(adminUrl, name);
+}
+
+/** Whether hls has created its store at `target`: the SQLite file exists, or the database has tables. */
+export function storeCreated(target: string): boolean {
+  if (!isPostgresUrl(target)) return existsSync(target);
+  const tables = psql(target, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`);
+  return Number(tables.trim()) > 0;
+}
+
+const announced = new Set<string>();
+
+/** Says once per run of a file why some tests do not run on this backend. */
+function announceSkip(backend: Backend, reason: string): void {
+  if (announced.has(reason)) return;
+  announced.add(reason);
+  console.info(`[${BACKEND}] skipped, ${backend} only: ${reason}`);
+}
+
+/** `describe` that runs only on `backend`; `reason` says why the suite does not apply to the other. */
+export function describeOn(backend: Backend, reason: string): typeof describe.skip {
+  if (BACKEND !== backend) announceSkip(backend, reason);
+  return describe.skipIf(BACKEND !== backend);
+}
+
+/** `it` that runs only on `backend`; `reason` says why the test does not apply to the other. */
+export function itOn(backend: Backend, reason: string): typeof it.skip {
+  if (BACKEND !== backend) announceSkip(backend, reason);
+  return it.skipIf(BACKEND !== backend);
+}
