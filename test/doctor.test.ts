@@ -2,8 +2,12 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { itOn } from './helpers/backend.js';
 import { query, ROOT, runHls, type RunResult } from './helpers/hls.js';
 import { queuePayload, stage, type Stage } from './helpers/pipeline.js';
+
+/** Tests of the SQLite file's own checks: its mode, quick_check, WAL journal, PRAGMA user_version, absence. */
+const itOnSqliteFile = itOn('sqlite', 'hls doctor checks of the SQLite file (mode, quick_check, WAL, user_version)');
 
 const EXAMPLE_HOOKS = join(ROOT, 'examples/webhook/hooks.json');
 const WEBHOOK_SECRET = 'whsec-doctor-test-5f1c0e';
@@ -54,7 +58,7 @@ function writeHooks(s: Stage, name: string, edit: (text: string) => string): str
 }
 
 describe('hls doctor', () => {
-  it('prints one OK line per check and exits 0 on a healthy install', async () => {
+  itOnSqliteFile('prints one OK line per check and exits 0 on a healthy install', async () => {
     const s = await setup();
     const result = await doctor(fullEnv(s), '--hooks', EXAMPLE_HOOKS);
     expect(result.code).toBe(0);
@@ -135,7 +139,7 @@ describe('hls doctor', () => {
     expect(s.anthropic.requests).toEqual([]);
   });
 
-  it('fails a database that group or others can read, with the chmod to run', async () => {
+  itOnSqliteFile('fails a database that group or others can read, with the chmod to run', async () => {
     const s = await setup();
     chmodSync(s.db, 0o644);
     const result = await doctor(fullEnv(s));
@@ -147,7 +151,7 @@ describe('hls doctor', () => {
     expectNoSecrets(result, 'ghp_test', 'sk-ant-test');
   });
 
-  it('fails a database from a newer hls, and leaves it alone', async () => {
+  itOnSqliteFile('fails a database from a newer hls, and leaves it alone', async () => {
     const s = await setup();
     const version = query<{ user_version: number }>(s.db, 'PRAGMA user_version')[0]!.user_version;
     const db = new Database(s.db);
@@ -164,7 +168,7 @@ describe('hls doctor', () => {
     expect(query<{ user_version: number }>(s.db, 'PRAGMA user_version')[0]!.user_version).toBe(version + 1);
   });
 
-  it('fails a missing database with a hint, and does not create it', async () => {
+  itOnSqliteFile('fails a missing database with a hint, and does not create it', async () => {
     const s = await setup({ database: false });
     const result = await doctor(fullEnv(s));
     expect(result.code).toBe(1);
@@ -242,7 +246,7 @@ describe('hls doctor', () => {
     expect(lineOf(result, 'hook gh signature')).toMatch(/^FAIL hook gh signature: no payload-hmac-sha256 rule: /);
   });
 
-  it('--json prints { ok, checks } with the same verdicts', async () => {
+  itOnSqliteFile('--json prints { ok, checks } with the same verdicts', async () => {
     const s = await setup();
     chmodSync(s.db, 0o640);
     const result = await doctor(fullEnv(s), '--json', '--hooks', EXAMPLE_HOOKS);

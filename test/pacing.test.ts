@@ -1,6 +1,6 @@
 /**
  * The proof that every `hls worker` process together paces GitHub's content-creating requests (POST,
- * PATCH, PUT, DELETE) of one token through SQLite: the fake GitHub enforces the limits of `github.pacing`
+ * PATCH, PUT, DELETE) of one token through the shared database: the fake GitHub enforces the limits of `github.pacing`
  * the way GitHub enforces its secondary limits, with the same numbers as the workers' config (GitHub's
  * defaults scaled down in time, so that a burst fills the windows in seconds). Four workers working off
  * a burst must never be refused, and must still use most of the allowance. A secondary-limit answer

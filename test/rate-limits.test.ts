@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { storedText } from './helpers/backend.js';
 import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { SPEND_LIMIT_REPLY } from './fakes/anthropic.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
@@ -92,9 +92,9 @@ describe('rate-limit state shared through the database', () => {
         { metric: 'anthropic_request_duration_seconds', count: s.anthropic.requests.length },
       ]),
     );
-    const file = readFileSync(s.db).toString('latin1') + readFileSync(`${s.db}-wal`).toString('latin1');
-    expect(file).not.toContain('ghp_test');
-    expect(file).not.toContain('sk-ant-test');
+    const stored = storedText(s.db);
+    expect(stored).not.toContain('ghp_test');
+    expect(stored).not.toContain('sk-ant-test');
   });
 
   it('stops asking GitHub when the remaining quota falls under the reserve and defers the event to the reset', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { finished, query, runHls, startHls, waitFor } from './helpers/hls.js';
 import { writeBody } from './helpers/payloads.js';
-import { queueFile, queueIssue, workspace, type Workspace } from './helpers/setup.js';
+import { databaseSection, queueFile, queueIssue, workspace, type Workspace } from './helpers/setup.js';
 
 interface Row {
   id: number;
@@ -277,7 +277,7 @@ describe('hls worker', () => {
     writeBody(
       ws.dir,
       'broken.yaml',
-      JSON.stringify({ database: { path: ws.db }, handlers: { issues: './missing.mjs' } }),
+      JSON.stringify({ database: databaseSection(ws.db), handlers: { issues: './missing.mjs' } }),
     );
     const result = await runHls(['worker', '--once', '--config', broken]);
     expect(result.code).toBe(78);

@@ -1,9 +1,11 @@
 // Which store backend this test run exercises (HLS_TEST_BACKEND, set per vitest project), a fresh
 // database on it, and the markers for tests that only make sense on one backend.
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, inject, it } from 'vitest';
 import { isPostgresUrl } from '../../src/store/open-store.js';
+import { query } from './hls.js';
 import { psql, urlOfDatabase } from './psql.js';
 
 export type Backend = 'sqlite' | 'postgres';
@@ -45,6 +47,26 @@ export function storeCreated(target: string): boolean {
   if (!isPostgresUrl(target)) return existsSync(target);
   const tables = psql(target, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`);
   return Number(tables.trim()) > 0;
+}
+
+/** Whether the database at `target` exists and has table `name`. */
+export function hasTable(target: string, name: string): boolean {
+  if (isPostgresUrl(target)) return psql(target, `SELECT to_regclass(:'name') IS NOT NULL`, { name }).trim() === 't';
+  if (!existsSync(target)) return false;
+  return query(target, `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`, name).length > 0;
+}
+
+/**
+ * Everything the database holds, as text, to look for what must never be stored (or to compare before
+ * and after a command that must write nothing): the SQLite file and its WAL, or a pg_dump of the database.
+ */
+export function storedText(target: string): string {
+  if (isPostgresUrl(target)) return execFileSync('pg_dump', ['-d', target], { encoding: 'utf8' });
+  const wal = `${target}-wal`;
+  return [target, wal]
+    .filter((file) => file === target || existsSync(file))
+    .map((file) => readFileSync(file).toString('latin1'))
+    .join('');
 }
 
 const announced = new Set<string>();
