@@ -5,8 +5,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DatabaseRefusedError, HLS_APPLICATION_ID, identifyDatabase } from '../src/store/identity.js';
-import { openDatabase } from '../src/store/open.js';
+import { DatabaseRefusedError } from '../src/store/errors.js';
+import { HLS_APPLICATION_ID, identifyDatabase } from '../src/store/sqlite/identity.js';
+import { openDatabase } from '../src/store/sqlite/open.js';
 import { tempDir } from './helpers/hls.js';
 import { seededRandom, pick } from './helpers/random.js';
 

@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HLS_APPLICATION_ID } from '../src/store/identity.js';
-import { SCHEMA_VERSION } from '../src/store/migrate.js';
+import { HLS_APPLICATION_ID } from '../src/store/sqlite/identity.js';
+import { SCHEMA_VERSION } from '../src/store/sqlite/migrate.js';
 import { query, ROOT, runHls, tempDir, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 

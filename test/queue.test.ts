@@ -750,7 +750,7 @@ describeOn('sqlite', 'locks and paths of the SQLite file')('hls queue when the d
   });
 
   // KNOWN BUG (reported, not fixed here): on a file not yet in WAL mode, `PRAGMA journal_mode = WAL` in
-  // src/store/migrate.ts fails with SQLITE_BUSY at once, ignoring busy_timeout (SQLite calls no busy handler
+  // src/store/sqlite/migrate.ts fails with SQLITE_BUSY at once, ignoring busy_timeout (SQLite calls no busy handler
   // when the switch upgrades its read lock to a write lock), while another connection holds the RESERVED
   // lock, which is what a second `hls queue` holds while it converts the same new file.
   // So concurrent first deliveries to a new database can exit 75 at once. The holder below stands in for

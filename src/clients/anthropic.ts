@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { LoadedConfig } from '../config/load.js';
 import { AnthropicGate, markSpendLimit } from '../limits/anthropic-gate.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { tokenSha256 } from './github.js';
 
 export function anthropicKey(config: LoadedConfig, env: NodeJS.ProcessEnv): string | undefined {
@@ -18,11 +18,11 @@ export function createAnthropic(
   config: LoadedConfig,
   apiKey: string,
   env: NodeJS.ProcessEnv,
-  shared?: { db: Db; log: Logger },
+  shared?: { store: Store; log: Logger },
 ): Anthropic {
   const gate =
     shared &&
-    new AnthropicGate(shared.db, tokenSha256(apiKey), config.claude.spend_limit_recheck_seconds * 1000, shared.log);
+    new AnthropicGate(shared.store, tokenSha256(apiKey), config.claude.spend_limit_recheck_seconds * 1000, shared.log);
   return new Anthropic({
     apiKey,
     baseURL: config.claude.base_url ?? (env.ANTHROPIC_BASE_URL || undefined),

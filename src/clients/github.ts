@@ -5,7 +5,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { GitHubGate } from '../limits/github-gate.js';
 import { RateLimitWait } from '../limits/wait.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/open.js';
+import type { Store } from '../store/store.js';
 
 /**
  * Installs the rate-limit gate given as the `gate` option. As a plugin applied before plugin-retry, its
@@ -39,7 +39,7 @@ export function createGitHub(
   token: string,
   log: Logger,
   env: NodeJS.ProcessEnv,
-  db?: Db,
+  store?: Store,
 ): GitHub {
   return new HlsOctokit({
     auth: token,
@@ -48,7 +48,7 @@ export function createGitHub(
     log: { debug: () => {}, info: () => {}, warn: (message: string) => log.warn(message), error: () => {} },
     retry: { retries: 2, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
     request: { fetch: fetchWithTimeout(config.github.timeout_seconds * 1000) },
-    gate: db ? new GitHubGate(db, tokenSha256(token), config.github.pacing, log) : undefined,
+    gate: store ? new GitHubGate(store, tokenSha256(token), config.github.pacing, log) : undefined,
   });
 }
 

@@ -1,12 +1,14 @@
 import { checkAnthropic } from '../doctor/checks/anthropic.js';
-import { checkConfig, databasePath } from '../doctor/checks/config.js';
+import { checkConfig, databaseToCheck } from '../doctor/checks/config.js';
 import { checkDatabase } from '../doctor/checks/database.js';
+import { checkPostgres } from '../doctor/checks/postgres.js';
 import { checkGitHub } from '../doctor/checks/github.js';
 import { checkHooksFile } from '../doctor/checks/hooks-file.js';
 import { guarded } from '../doctor/check.js';
 import type { DoctorFlags } from '../doctor/flags.js';
 import { Report } from '../doctor/report.js';
 import { EXIT } from '../exit-codes.js';
+import { isPostgresUrl } from '../store/open-store.js';
 
 export type { Check, CheckStatus } from '../doctor/check.js';
 export type { DoctorFlags } from '../doctor/flags.js';
@@ -29,10 +31,24 @@ export async function runDoctor(flags: DoctorFlags, env: NodeJS.ProcessEnv = pro
     report.addSecrets(github.token, claude.api_key, github.webhook_secret);
   }
   report.add(configCheck);
-  report.add(...(await guarded('database', () => checkDatabase(databasePath(flags, env, context)))));
+  const database = databaseToCheck(flags, env, context);
+  if (database !== undefined && isPostgresUrl(database)) {
+    report.addSecrets(urlPassword(database), env.PGPASSWORD);
+    report.add(...(await guarded('database', () => checkPostgres(database))));
+  } else {
+    report.add(...(await guarded('database', () => checkDatabase(database))));
+  }
   report.add(...(await guarded('github token', () => checkGitHub(context, env))));
   report.add(...(await guarded('anthropic key', () => checkAnthropic(context, env))));
   report.add(...(await guarded('hooks file', () => checkHooksFile(flags.hooks))));
 
   return report.finish() ? EXIT.OK : EXIT.FAILURE;
+}
+
+function urlPassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }

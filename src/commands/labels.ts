@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { createGitHub, describeGitHubError, githubToken, type GitHub } from '../clients/github.js';
 import type { LoadedConfig } from '../config/load.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { storeLabels, type RepoLabel } from '../store/github-cache.js';
-import type { Db } from '../store/open.js';
-import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import type { Store } from '../store/store.js';
+import type { RepoLabel } from '../store/types.js';
+import { commandContext, openForCommand, type GlobalOptions } from './command-context.js';
 import { printJson, printLines } from './format.js';
 
 export interface LabelsSyncFlags extends GlobalOptions {
@@ -45,7 +44,7 @@ export interface RepositoryResult {
  * the missing ones and updating those whose colour, description or name case differ. Never deletes.
  */
 export async function runLabelsSync(flags: LabelsSyncFlags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { config, dbPath, log } = commandContext(flags, env);
+  const { config, database, log } = commandContext(flags, env);
   const repositories = selectRepositories(config, flags.repo);
   const token = githubToken(config, env);
   if (!token) throw new CliError('labels sync needs a GitHub token (github.token or GITHUB_TOKEN)', EXIT.CONFIG);
@@ -55,17 +54,17 @@ export async function runLabelsSync(flags: LabelsSyncFlags, env: NodeJS.ProcessE
   };
   // Opened before any write, so that a database problem stops the command before GitHub changes. The
   // label cache and the rate-limit gate use the queue database when there is one; this never creates it.
-  const db = dryRun || !existsSync(dbPath) ? undefined : openForCommand(dbPath);
-  const github = createGitHub(config, token, log, env, db);
+  const store = dryRun ? undefined : await openIfQueued(database);
+  const github = createGitHub(config, token, log, env, store);
   try {
     const results: RepositoryResult[] = [];
     for (const repository of repositories) {
-      results.push(await syncRepository(github, db, repository, dryRun, emit));
+      results.push(await syncRepository(github, store, repository, dryRun, emit));
     }
     if (flags.json) printJson({ repositories: results, dry_run: dryRun });
     return EXIT.OK;
   } finally {
-    db?.close();
+    await store?.close();
   }
 }
 
@@ -98,7 +97,7 @@ function checkDefinitions(config: LoadedConfig, repo: RepositoryConfig): void {
 
 async function syncRepository(
   github: GitHub,
-  db: Db | undefined,
+  store: Store | undefined,
   repo: RepositoryConfig,
   dryRun: boolean,
   emit: (lines: string[]) => void,
@@ -123,7 +122,7 @@ async function syncRepository(
       throw error;
     } finally {
       // Even after a failed write, the cache gets what is known to be on GitHub now.
-      if (db) storeLabels(db, repo.name, labelsAfter(current, result), Date.now());
+      await store?.cache.storeLabels(repo.name, labelsAfter(current, result));
     }
   }
   emit([...labelLines(result, dryRun), summaryLine(result, dryRun)]);
@@ -252,5 +251,15 @@ async function guarded<T>(repository: string, call: () => Promise<T>): Promise<T
       `labels sync ${repository}: ${describeGitHubError(error, 'check the token and its access')}`,
       EXIT.UNAVAILABLE,
     );
+  }
+}
+
+/** The queue's store when something was queued already (a missing database is not created here). */
+async function openIfQueued(database: string): Promise<Store | undefined> {
+  try {
+    return await openForCommand(database);
+  } catch (error) {
+    if (error instanceof CliError && error.exitCode === EXIT.NO_INPUT) return undefined;
+    throw error;
   }
 }

@@ -1,6 +1,4 @@
-import { statSync } from 'node:fs';
-import { planPrune, prune, reclaimSpace, type PruneResult } from '../store/prune.js';
-import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import { commandContext, describeTarget, withStore, type GlobalOptions } from './command-context.js';
 import { printJson, printLines } from './format.js';
 
 export interface PruneFlags extends GlobalOptions {
@@ -14,23 +12,21 @@ export interface PruneFlags extends GlobalOptions {
 /**
  * `hls prune`: drops the stored bodies of completed and skipped events past retention (and, with
  * --delete-rows or prune.delete_rows, the rows themselves), keeps the ledger and daily totals exact,
- * then checkpoints the WAL and returns free pages to the file system.
+ * then gives the freed space back (SQLite: WAL checkpoint and free pages; PostgreSQL: VACUUM).
  */
-export function runPrune(flags: PruneFlags): number {
-  const { config, dbPath } = commandContext(flags);
+export async function runPrune(flags: PruneFlags): Promise<number> {
+  const { config, database } = commandContext(flags);
   const olderThanMs = flags.olderThan ?? config.prune.older_than_days * 86_400_000;
   const deleteRows = flags.deleteRows ?? config.prune.delete_rows;
-  const cutoff = Date.now() - olderThanMs;
-  const db = openForCommand(dbPath);
-  const before = fileBytes(dbPath);
-  let result: PruneResult;
-  try {
-    result = flags.dryRun ? planPrune(db, cutoff, deleteRows) : prune(db, cutoff, deleteRows);
-    if (!flags.dryRun) reclaimSpace(db);
-  } finally {
-    db.close();
-  }
-  const after = fileBytes(dbPath);
+  const { cutoff, result, before, after } = await withStore(database, async (store) => {
+    const cutoff = store.clock() - olderThanMs;
+    const before = await store.admin.sizeBytes();
+    const result = flags.dryRun
+      ? await store.admin.planPrune(cutoff, deleteRows)
+      : await store.admin.prune(cutoff, deleteRows);
+    if (!flags.dryRun) await store.admin.reclaimSpace();
+    return { cutoff, result, before, after: await store.admin.sizeBytes() };
+  });
   const report = {
     dry_run: Boolean(flags.dryRun),
     cutoff: new Date(cutoff).toISOString(),
@@ -49,21 +45,10 @@ export function runPrune(flags: PruneFlags): number {
       `${verb} ${result.payloadsDropped} payload(s) (${mib(result.bytesDropped)}) of events finished before ${report.cutoff}`,
       `${flags.dryRun ? 'would delete' : 'deleted'} ${result.rowsDeleted} row(s)${deleteRows ? '' : ' (rows are kept: --delete-rows or prune.delete_rows)'}`,
       `${flags.dryRun ? 'would delete' : 'deleted'} ${result.readingsDeleted} rate-limit reading(s) (the newest of each limit is kept)`,
-      `database ${dbPath}: ${mib(before)} → ${mib(after)}`,
+      `database ${describeTarget(database)}: ${mib(before)} → ${mib(after)}`,
     ]);
   }
   return 0;
-}
-
-function fileBytes(path: string): number {
-  const size = (suffix: string) => {
-    try {
-      return statSync(path + suffix).size;
-    } catch {
-      return 0;
-    }
-  };
-  return size('') + size('-wal');
 }
 
 function mib(bytes: number): string {

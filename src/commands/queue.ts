@@ -5,8 +5,9 @@ import { resolveDeliveryInputs, type DeliveryInputs } from '../intake/inputs.js'
 import { isValidSignature } from '../intake/signature.js';
 import { visible } from '../intake/visible.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { enqueueEvent } from '../store/enqueue.js';
-import { openDatabase } from '../store/open.js';
+import { databaseTarget } from '../config/database-target.js';
+import { openStore } from '../store/open-store.js';
+import type { NewEvent } from '../store/types.js';
 import { databaseRefusal } from './database-errors.js';
 
 /** The whole command must answer well inside GitHub's 10 s delivery window. */
@@ -30,7 +31,7 @@ export async function runQueue(argv: string[], env: NodeJS.ProcessEnv = process.
     }
     const payload = parsePayload(body);
     const summary = describeEvent(inputs.event, payload);
-    const id = store(settings.dbPath, DEADLINE_MS - (Date.now() - startedAt), {
+    const id = await store(settings.database, DEADLINE_MS - (Date.now() - startedAt), {
       deliveryId: inputs.delivery,
       eventType: inputs.event,
       ...summary,
@@ -38,7 +39,6 @@ export async function runQueue(argv: string[], env: NodeJS.ProcessEnv = process.
       payload: body,
       payloadSha256: createHash('sha256').update(body).digest('hex'),
       signature: inputs.signature ?? null,
-      now: Date.now(),
     });
     if (id === null) {
       process.stdout.write(`duplicate ${inputs.delivery}\n`);
@@ -56,23 +56,23 @@ export async function runQueue(argv: string[], env: NodeJS.ProcessEnv = process.
 }
 
 interface QueueSettings {
-  dbPath: string;
+  database: string;
   secret: string | undefined;
 }
 
 async function queueSettings(inputs: DeliveryInputs, env: NodeJS.ProcessEnv): Promise<QueueSettings> {
   const envSecret = env.HLS_GITHUB_WEBHOOK_SECRET || undefined;
-  if (!inputs.config) return { dbPath: inputs.db ?? 'hls.db', secret: envSecret };
+  if (!inputs.config) return { database: databaseTarget(inputs.db, env), secret: envSecret };
   const { loadConfig } = await import('../config/load.js');
   const config = loadConfig(inputs.config, env);
-  const dbPath = inputs.db ?? config.database.path ?? 'hls.db';
-  if (!config.features.signature_validation) return { dbPath, secret: undefined };
+  const database = databaseTarget(inputs.db, env, config.database);
+  if (!config.features.signature_validation) return { database, secret: undefined };
   const secret = envSecret ?? config.github.webhook_secret;
   if (secret === undefined && config.unresolved.includes('github.webhook_secret')) {
     // Fail closed: the config names a secret, but its environment variable is not set here.
     throw new CliError('github.webhook_secret refers to an environment variable that is not set', EXIT.NO_PERM);
   }
-  return { dbPath, secret };
+  return { database, secret };
 }
 
 function parsePayload(body: Buffer): Record<string, unknown> {
@@ -88,18 +88,23 @@ function parsePayload(body: Buffer): Record<string, unknown> {
   return payload as Record<string, unknown>;
 }
 
-function store(dbPath: string, budgetMs: number, event: Parameters<typeof enqueueEvent>[1]): number | null {
-  let db;
+async function store(database: string, budgetMs: number, event: NewEvent): Promise<number | null> {
+  let opened;
   try {
-    db = openDatabase(dbPath, { create: true, busyTimeoutMs: budgetMs, synchronous: 'FULL' });
-    return enqueueEvent(db, event);
+    opened = await openStore(database, {
+      create: true,
+      busyTimeoutMs: budgetMs,
+      synchronous: 'FULL',
+      maxConnections: 1,
+    });
+    return await opened.queue.enqueue(event);
   } catch (error) {
-    const refusal = databaseRefusal(error, dbPath);
+    const refusal = databaseRefusal(error, database);
     if (refusal) throw refusal;
     const code = (error as { code?: string }).code ?? '';
-    const reason = code.startsWith('SQLITE_') || code.startsWith('E') ? code : (error as Error).message;
+    const reason = /^(SQLITE_|E[A-Z]|[0-9A-Z]{5}$)/.test(code) ? code : (error as Error).message;
     throw new CliError(`database unavailable (${reason}); redeliver later`, EXIT.TEMP_FAIL);
   } finally {
-    db?.close();
+    await opened?.close();
   }
 }

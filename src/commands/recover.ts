@@ -6,7 +6,7 @@ import { jsonReport } from '../recover/output.js';
 import { recoverHook } from '../recover/recover-hook.js';
 import { pacedRedeliver } from '../recover/redeliver.js';
 import type { Recovery } from '../recover/types.js';
-import { commandContext, openForCommand } from './context.js';
+import { commandContext, withStore } from './command-context.js';
 import { printJson, printLines } from './format.js';
 
 export type { RecoverFlags } from '../recover/flags.js';
@@ -19,33 +19,32 @@ export type { HookResult, MissingDelivery } from '../recover/types.js';
  */
 export async function runRecover(flags: RecoverFlags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   validateFlags(flags);
-  const { config, dbPath, log } = commandContext(flags, env);
+  const { config, database, log } = commandContext(flags, env);
   const scopes = scopesToRead(flags, config);
   const token = githubToken(config, env);
   if (!token) throw new CliError('recover needs a GitHub token (github.token or GITHUB_TOKEN)', EXIT.CONFIG);
   // Must exist: a missing file is a wrong --db, and creating it here could leave it unreadable to the relay.
-  const db = openForCommand(dbPath);
-  // Redeliveries are content-creating requests: paced together with the workers' writes. A dry run only
-  // reads, and leaves the database untouched (no rate-limit readings either).
-  const github = createGitHub(config, token, log, env, flags.dryRun ? undefined : db);
-  const paceMs = flags.paceMs ?? 1000;
-  const recovery: Recovery = {
-    github,
-    db,
-    log,
-    options: {
-      sinceMs: Date.now() - (flags.since ?? 86_400_000),
-      dryRun: Boolean(flags.dryRun),
-      paceMs,
-      emit: (lines) => {
-        if (!flags.json && lines.length > 0) printLines(lines);
+  return withStore(database, async (store) => {
+    // Redeliveries are content-creating requests: paced together with the workers' writes. A dry run only
+    // reads, and leaves the database untouched (no rate-limit readings either).
+    const github = createGitHub(config, token, log, env, flags.dryRun ? undefined : store);
+    const paceMs = flags.paceMs ?? 1000;
+    const recovery: Recovery = {
+      github,
+      store,
+      log,
+      options: {
+        sinceMs: store.clock() - (flags.since ?? 86_400_000),
+        dryRun: Boolean(flags.dryRun),
+        paceMs,
+        emit: (lines) => {
+          if (!flags.json && lines.length > 0) printLines(lines);
+        },
       },
-    },
-    results: [],
-    unresolved: [],
-    redeliver: pacedRedeliver(github, paceMs),
-  };
-  try {
+      results: [],
+      unresolved: [],
+      redeliver: pacedRedeliver(github, paceMs),
+    };
     const seen = new Set<string>();
     for (const { scope, name } of scopes) {
       const found = await resolveHooks(recovery, scope, name, flags.hookId);
@@ -58,7 +57,5 @@ export async function runRecover(flags: RecoverFlags, env: NodeJS.ProcessEnv = p
     }
     if (flags.json) printJson(jsonReport(recovery));
     return EXIT.OK;
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -6,8 +6,7 @@ import { loadSystemPrompt } from '../pipeline/prompt.js';
 import { triagePayload } from '../pipeline/payload.js';
 import { services } from '../pipeline/services.js';
 import { preparePrompt } from '../pipeline/triage.js';
-import { findEvent } from '../store/find.js';
-import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import { commandContext, withStore, type GlobalOptions } from './command-context.js';
 import { printJson, printLines } from './format.js';
 
 export interface RenderFlags extends GlobalOptions {
@@ -16,10 +15,9 @@ export interface RenderFlags extends GlobalOptions {
 
 /** `hls render ID|DELIVERY`: the exact system and user prompt the worker would send for an event. */
 export async function runRender(ref: string, flags: RenderFlags): Promise<number> {
-  const { config, dbPath, log } = commandContext(flags);
-  const db = openForCommand(dbPath);
-  try {
-    const event = findEvent(db, ref);
+  const { config, database, log } = commandContext(flags);
+  return withStore(database, async (store) => {
+    const event = await store.queue.find(ref);
     if (!event) throw new CliError(`no event with id or delivery "${ref}"`, EXIT.NO_INPUT);
     const spec = TRIAGE_SPECS[event.event_type];
     if (!spec) throw new CliError(`hls does not analyse ${event.event_type} events, so there is no prompt`, EXIT.DATA);
@@ -36,10 +34,10 @@ export async function runRender(ref: string, flags: RenderFlags): Promise<number
       throw new CliError(`event ${event.id} has no issue, pull request or release in its payload`, EXIT.DATA);
     const { choice, prompt } = await preparePrompt(
       spec,
-      { event, payload, config, db },
+      { event, payload, config, store },
       repo,
       subject,
-      services(config, log, db).github,
+      services(config, log, store).github,
     ).catch((error: unknown) => {
       if (!isGitHubFailure(error)) throw error;
       throw new CliError(`render: ${describeGitHubError(error, 'check the token and its access')}`, EXIT.UNAVAILABLE);
@@ -64,7 +62,5 @@ export async function runRender(ref: string, flags: RenderFlags): Promise<number
       ]);
     }
     return EXIT.OK;
-  } finally {
-    db.close();
-  }
+  });
 }

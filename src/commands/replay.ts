@@ -1,8 +1,6 @@
 import { CliError, EXIT } from '../exit-codes.js';
-import { findEvent } from '../store/find.js';
-import { requeueEvents, selectForReplay, type ReplayCandidate } from '../store/replay.js';
-import type { EventStatus } from '../store/types.js';
-import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import type { EventStatus, ReplayCandidate } from '../store/types.js';
+import { commandContext, withStore, type GlobalOptions } from './command-context.js';
 import { printJson, printLines } from './format.js';
 
 export interface ReplayFlags extends GlobalOptions {
@@ -18,12 +16,11 @@ export interface ReplayFlags extends GlobalOptions {
  * `hls replay [ID|DELIVERY …]`: re-queues events with fresh attempts. Without references it takes the
  * failed ones (or --status); with references it takes exactly those, and an unknown one is an error.
  */
-export function runReplay(refs: string[], flags: ReplayFlags): number {
-  const { dbPath } = commandContext(flags);
-  const db = openForCommand(dbPath);
-  try {
-    const ids = refs.map((ref) => {
-      const event = findEvent(db, ref);
+export async function runReplay(refs: string[], flags: ReplayFlags): Promise<number> {
+  return withStore(commandContext(flags).database, async (store) => {
+    const ids: number[] = [];
+    for (const ref of refs) {
+      const event = await store.queue.find(ref);
       if (!event) throw new CliError(`no event with id or delivery "${ref}"`, EXIT.NO_INPUT);
       if (event.status === 'processing') {
         throw new CliError(
@@ -31,22 +28,16 @@ export function runReplay(refs: string[], flags: ReplayFlags): number {
           EXIT.TEMP_FAIL,
         );
       }
-      return event.id;
-    });
-    const candidates = selectForReplay(db, {
+      ids.push(event.id);
+    }
+    const candidates = await store.queue.selectForReplay({
       ids,
       status: flags.status ?? (refs.length === 0 ? 'failed' : undefined),
-      since: flags.since === undefined ? undefined : Date.now() - flags.since,
+      since: flags.since === undefined ? undefined : store.clock() - flags.since,
       repository: flags.repo,
       eventType: flags.event,
     });
-    const replayed = flags.dryRun
-      ? 0
-      : requeueEvents(
-          db,
-          candidates.map((c) => c.id),
-          Date.now(),
-        );
+    const replayed = flags.dryRun ? 0 : await store.queue.requeue(candidates.map((c) => c.id));
     if (flags.json) {
       printJson({ dry_run: Boolean(flags.dryRun), replayed, events: candidates });
     } else {
@@ -57,9 +48,7 @@ export function runReplay(refs: string[], flags: ReplayFlags): number {
       ]);
     }
     return EXIT.OK;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 function describe(c: ReplayCandidate): string {

@@ -1,8 +1,8 @@
 import { hostname, userInfo } from 'node:os';
-import { CliError, EXIT } from '../exit-codes.js';
+import { EXIT } from '../exit-codes.js';
 import { keyId, pauseKind, scopeKeySha256 } from '../metrics/api-limits.js';
-import { resumePauses, type ResumedPause } from '../store/resume.js';
-import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import type { ResumedPause } from '../store/types.js';
+import { commandContext, withStore, type GlobalOptions } from './command-context.js';
 import { isoTime, printJson, printLines } from './format.js';
 
 export interface ResumeFlags extends GlobalOptions {
@@ -16,26 +16,15 @@ export interface ResumeFlags extends GlobalOptions {
  * Anthropic spend limit was raised), records it in api_pause_history, and makes the events it parked
  * due now. KIND is github, anthropic, anthropic_spend or all.
  */
-export function runResume(kind: string, flags: ResumeFlags): number {
-  const { dbPath } = commandContext(flags);
-  const db = openForCommand(dbPath);
-  let resumed: ResumedPause[];
-  try {
-    resumed = resumePauses(db, {
+export async function runResume(kind: string, flags: ResumeFlags): Promise<number> {
+  const resumed = await withStore(commandContext(flags).database, (store) =>
+    store.limits.resumePauses({
       select: (pause) => kind === 'all' || pauseKind(pause.scope) === kind,
-      now: Date.now(),
       by: operator(),
       note: flags.note ?? null,
       dryRun: Boolean(flags.dryRun),
-    });
-  } catch (error) {
-    if (/^SQLITE_(BUSY|LOCKED)/.test((error as { code?: string }).code ?? '')) {
-      throw new CliError(`database ${dbPath} is busy: try again`, EXIT.TEMP_FAIL);
-    }
-    throw error;
-  } finally {
-    db.close();
-  }
+    }),
+  );
   if (flags.json) {
     printJson({ dry_run: Boolean(flags.dryRun), resumed: resumed.map(resumedReport) });
   } else if (resumed.length === 0) {

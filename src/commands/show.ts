@@ -1,8 +1,6 @@
 import { CliError, EXIT } from '../exit-codes.js';
-import { eventLedger, type LedgerEntry } from '../store/analyses.js';
-import { analysisTotals, eventHistory, findEvent } from '../store/find.js';
-import type { EventRow } from '../store/types.js';
-import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import type { EventRow, LedgerEntry } from '../store/types.js';
+import { commandContext, withStore, type GlobalOptions } from './command-context.js';
 import { formatMs, isoTime, printJson, printLines, table } from './format.js';
 
 export interface ShowFlags extends GlobalOptions {
@@ -11,22 +9,20 @@ export interface ShowFlags extends GlobalOptions {
 }
 
 /** `hls show ID|DELIVERY`: one event with its status history, last error and a payload summary. */
-export function runShow(ref: string, flags: ShowFlags): number {
-  const { dbPath } = commandContext(flags);
-  const db = openForCommand(dbPath);
-  try {
-    const event = findEvent(db, ref);
+export async function runShow(ref: string, flags: ShowFlags): Promise<number> {
+  return withStore(commandContext(flags).database, async (store) => {
+    const event = await store.queue.find(ref);
     if (!event) throw new CliError(`no event with id or delivery "${ref}"`, EXIT.NO_INPUT);
     if (flags.payload) {
       if (!event.payload) throw new CliError(`event ${event.id}: payload was pruned`, EXIT.NO_INPUT);
       process.stdout.write(event.payload);
       return EXIT.OK;
     }
-    const history = eventHistory(db, event.id);
-    const calls = eventLedger(db, event.id);
+    const history = await store.queue.history(event.id);
+    const calls = await store.ledger.eventLedger(event.id);
     const report = {
       ...eventSummary(event),
-      analyses: analysisTotals(db, event.id),
+      analyses: await store.ledger.analysisTotals(event.id),
       calls: calls.map((call) => ({ ...call, created_at: isoTime(call.created_at) })),
       history: history.map((h) => ({ ...h, at: isoTime(h.at) })),
     };
@@ -66,9 +62,7 @@ export function runShow(ref: string, flags: ShowFlags): number {
       ),
     ]);
     return EXIT.OK;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 /** One model call; `sent` and `unsettled` ones are counted at their worst case. */

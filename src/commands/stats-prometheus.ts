@@ -1,24 +1,19 @@
 import type { LoadedConfig } from '../config/load.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { collectMetrics, type BudgetScope } from '../metrics/collect.js';
 import { renderExposition } from '../metrics/exposition.js';
 import { hlsMetricFamilies } from '../metrics/families.js';
 import { writeTextfile } from '../metrics/textfile.js';
-import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import type { BudgetScope } from '../store/types.js';
+import { commandContext, withStore, type GlobalOptions } from './command-context.js';
 
 /**
  * `hls stats --format prometheus`: the metrics in the text exposition format, on stdout or, with
  * `--output`, atomically into a file for node_exporter's textfile collector (then nothing is printed).
  */
-export function runStatsPrometheus(flags: GlobalOptions & { output?: string }): number {
-  const { config, dbPath } = commandContext(flags);
-  const db = openForCommand(dbPath);
-  let text: string;
-  try {
-    text = renderExposition(hlsMetricFamilies(collectMetrics(db, Date.now(), budgetScopes(config))));
-  } finally {
-    db.close();
-  }
+export async function runStatsPrometheus(flags: GlobalOptions & { output?: string }): Promise<number> {
+  const { config, database } = commandContext(flags);
+  const snapshot = await withStore(database, (store) => store.admin.collectMetrics(budgetScopes(config)));
+  const text = renderExposition(hlsMetricFamilies(snapshot));
   if (flags.output === undefined) {
     process.stdout.write(text);
     return EXIT.OK;

@@ -1,10 +1,15 @@
 import { CliError, EXIT } from '../exit-codes.js';
 import { apisWithSeveralKeys, keyId, pauseKind, scopeKeySha256 } from '../metrics/api-limits.js';
-import type { Pause, RateLimitRow } from '../store/rate-limits.js';
-import { readStats, type StatsSnapshot } from '../store/stats.js';
-import { workerState } from '../store/workers.js';
+import type { Pause, RateLimitRow, StatsSnapshot } from '../store/types.js';
+import { workerState } from '../store/worker-state.js';
 import { applyThresholdFlags, CHECK, evaluateCheck, unknownLine } from './check.js';
-import { commandContext, openForCommand, type CommandContext, type GlobalOptions } from './context.js';
+import {
+  commandContext,
+  describeTarget,
+  withStore,
+  type CommandContext,
+  type GlobalOptions,
+} from './command-context.js';
 import { formatMs, formatPercent, isoTime, printJson, printLines, table } from './format.js';
 import { resumedReport } from './resume.js';
 import { runStatsPrometheus } from './stats-prometheus.js';
@@ -21,25 +26,25 @@ export interface StatsFlags extends GlobalOptions {
 }
 
 /** `hls stats`: the figures, as text for a person, the stable JSON document of the README, or Prometheus metrics. */
-export function runStats(flags: StatsFlags): number {
+export async function runStats(flags: StatsFlags): Promise<number> {
   if (flags.check) return runCheck(flags);
   const format = flags.json ? 'json' : (flags.format ?? 'text');
   if (flags.output !== undefined && format !== 'prometheus') {
     throw new CliError('--output writes the Prometheus format: add --format prometheus', EXIT.USAGE);
   }
   if (format === 'prometheus') return runStatsPrometheus(flags);
-  const report = buildReport(flags, commandContext(flags));
+  const report = await buildReport(flags, commandContext(flags));
   if (format === 'json') printJson(report);
   else printLines(statsText(report));
   return EXIT.OK;
 }
 
 /** `hls stats --check`: Nagios plugin output; anything that prevents a verdict is UNKNOWN (3). */
-function runCheck(flags: StatsFlags): number {
+async function runCheck(flags: StatsFlags): Promise<number> {
   try {
     const context = commandContext(flags);
     const thresholds = applyThresholdFlags(context.config.alerts, flags.threshold);
-    const { state, line } = evaluateCheck(buildReport(flags, context), thresholds);
+    const { state, line } = evaluateCheck(await buildReport(flags, context), thresholds);
     process.stdout.write(`${line}\n`);
     return state;
   } catch (error) {
@@ -48,20 +53,13 @@ function runCheck(flags: StatsFlags): number {
   }
 }
 
-function buildReport(flags: StatsFlags, { dbPath, config }: CommandContext): StatsReport {
-  const db = openForCommand(dbPath);
-  const now = Date.now();
-  const since = now - flags.since;
-  let snapshot: StatsSnapshot;
-  try {
-    snapshot = readStats(db, now, since, flags.days);
-  } finally {
-    db.close();
-  }
+async function buildReport(flags: StatsFlags, { database, config }: CommandContext): Promise<StatsReport> {
+  const snapshot = await withStore(database, (store) => store.admin.readStats(store.clock() - flags.since, flags.days));
+  const now = snapshot.now;
   return statsReport(snapshot, {
-    dbPath,
+    database: describeTarget(database),
     now,
-    since,
+    since: now - flags.since,
     days: flags.days,
     dailyBudgetUsd: config.claude.daily_budget_usd ?? null,
   });
@@ -71,14 +69,14 @@ export type StatsReport = ReturnType<typeof statsReport>;
 
 export function statsReport(
   s: StatsSnapshot,
-  at: { dbPath: string; now: number; since: number; days: number; dailyBudgetUsd: number | null },
+  at: { database: string; now: number; since: number; days: number; dailyBudgetUsd: number | null },
 ) {
   const { completed, failed, skipped } = s.finishedInWindow;
   const today = new Date(at.now).toISOString().slice(0, 10);
   const todayRow = s.daily.find((row) => row.date === today);
   return {
     generated_at: isoTime(at.now)!,
-    database: at.dbPath,
+    database: at.database,
     window: { since: isoTime(at.since)!, seconds: Math.round((at.now - at.since) / 1000) },
     queue: s.queue,
     oldest_due_age_seconds: s.oldestDueAt === null ? null : Math.max(0, Math.round((at.now - s.oldestDueAt) / 1000)),

@@ -3,11 +3,11 @@ import { anthropicKey } from '../clients/anthropic.js';
 import { githubToken } from '../clients/github.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { registerBuiltinHandlers } from '../pipeline/handlers/index.js';
-import { WorkerIdInUseError } from '../store/workers.js';
+import { WorkerIdInUseError } from '../store/errors.js';
 import { HandlerRegistry } from '../worker/handlers.js';
 import { Worker } from '../worker/runner.js';
 import { stopOnSignals } from '../worker/signals.js';
-import { commandContext, openForCommand, type GlobalOptions } from './context.js';
+import { commandContext, openForCommand, type GlobalOptions } from './command-context.js';
 
 export interface WorkerFlags extends GlobalOptions {
   id?: string;
@@ -22,7 +22,7 @@ export interface WorkerFlags extends GlobalOptions {
 }
 
 export async function runWorker(flags: WorkerFlags): Promise<number> {
-  const { config, dbPath, log } = commandContext(flags);
+  const { config, database, log } = commandContext(flags);
   const queue = config.queue;
   const id = flags.id ?? `${hostname()}:${process.pid}`;
   if (!/^[\w.:@-]{1,100}$/.test(id))
@@ -36,9 +36,9 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
   if (!githubToken(config, process.env)) {
     log.warn('GITHUB_TOKEN is not set: planned GitHub actions are recorded, nothing is written to GitHub');
   }
-  const db = openForCommand(dbPath, { create: true });
+  const store = await openForCommand(database, { create: true });
   const worker = new Worker(
-    db,
+    store,
     registry,
     config,
     {
@@ -62,7 +62,7 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     throw error;
   } finally {
     removeSignalHandlers();
-    db.close();
+    await store.close();
   }
   return EXIT.OK;
 }

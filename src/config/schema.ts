@@ -148,7 +148,18 @@ export const configSchema = z.strictObject({
       dry_run: z.boolean().default(false),
     })
     .prefault({}),
-  database: z.strictObject({ path: z.string().min(1).optional() }).prefault({}),
+  database: z
+    .strictObject({
+      path: z.string().min(1).optional(),
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//i, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    })
+    .refine((d) => d.path === undefined || d.url === undefined, {
+      message: 'set database.path (SQLite) or database.url (PostgreSQL), not both',
+    })
+    .prefault({}),
   queue: z
     .strictObject({
       max_attempts: z.number().int().min(1).default(5),

@@ -1,4 +1,4 @@
-import type { GlobalOptions } from '../commands/context.js';
+import type { GlobalOptions } from '../commands/command-context.js';
 
 export interface DoctorFlags extends GlobalOptions {
   hooks?: string;

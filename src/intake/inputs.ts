@@ -11,7 +11,7 @@ export const QUEUE_OPTIONS = [
   { name: 'delivery', value: 'D', env: 'HLS_GH_DELIVERY', help: 'delivery id (X-GitHub-Delivery)' },
   { name: 'signature', value: 'S', env: 'HLS_GH_SIGNATURE', help: 'X-Hub-Signature-256 value' },
   { name: 'headers-file', value: 'F', env: 'HLS_HEADERS_FILE', help: 'all request headers as a JSON object' },
-  { name: 'db', value: 'PATH', env: 'HLS_DB', help: 'SQLite database file' },
+  { name: 'db', value: 'PATH|URL', env: 'HLS_DB', help: 'SQLite database file or postgres:// URL' },
   { name: 'config', value: 'FILE', env: 'HLS_CONFIG', help: 'YAML config file' },
 ] as const;
 

@@ -1,7 +1,5 @@
 import type { Logger } from '../log.js';
-import { observe } from '../store/metrics.js';
-import type { Db } from '../store/open.js';
-import { activePause, pauseScope, recordRateLimits } from '../store/rate-limits.js';
+import type { Store } from '../store/store.js';
 import { anthropicReadings, retryAfterMs } from './readings.js';
 import { recordBestEffort } from './record.js';
 import { pause, RateLimitWait } from './wait.js';
@@ -42,16 +40,16 @@ export async function markSpendLimit(response: Response): Promise<{ response: Re
  */
 export class AnthropicGate {
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly keySha256: string,
     private readonly spendRecheckMs: number,
     private readonly log: Logger,
   ) {}
 
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const paused = activePause(this.db, modelScope(this.keySha256), Date.now());
+    const paused = await this.store.limits.activePause(modelScope(this.keySha256));
     if (paused) {
-      const wait = paused.until_at - Date.now();
+      const wait = paused.until_at - this.store.clock();
       if (wait > SHORT_PAUSE_MS) throw new RateLimitWait(paused.until_at, paused.reason);
       await pause(wait, init?.signal);
     }
@@ -61,50 +59,47 @@ export class AnthropicGate {
     try {
       response = await fetch(input, init);
     } catch (error) {
-      this.record(route, 'error', started, undefined);
+      await this.record(route, 'error', started, undefined);
       throw error;
     }
-    this.record(route, String(response.status), started, response.headers);
+    await this.record(route, String(response.status), started, response.headers);
     if (response.status === 429) return this.rateLimited(response);
-    if (response.status === 529) this.pauseFor(response, 'overloaded (529)');
+    if (response.status === 529) await this.pauseFor(response, 'overloaded (529)');
     return response;
   };
 
   private async rateLimited(response: Response): Promise<Response> {
     const marked = await markSpendLimit(response);
     if (!marked.spendLimit) {
-      this.pauseFor(response, 'rate limited (429)');
+      await this.pauseFor(response, 'rate limited (429)');
       return marked.response;
     }
-    const now = Date.now();
+    const now = this.store.clock();
     this.log.error('Anthropic spend limit reached: model calls stop in every hls process', {
       recheck_at: new Date(now + this.spendRecheckMs).toISOString(),
     });
-    recordBestEffort(this.log, 'Anthropic', () =>
-      pauseScope(this.db, spendScope(this.keySha256), now + this.spendRecheckMs, 'Anthropic spend limit reached', now),
+    await recordBestEffort(this.log, 'Anthropic', () =>
+      this.store.limits.pause(spendScope(this.keySha256), now + this.spendRecheckMs, 'Anthropic spend limit reached'),
     );
     return marked.response;
   }
 
-  private pauseFor(response: Response, reason: string): void {
-    const now = Date.now();
+  private async pauseFor(response: Response, reason: string): Promise<void> {
+    const now = this.store.clock();
     const asked = retryAfterMs(response.headers, now);
     if (asked === undefined) return;
     const wait = Math.min(asked, MAX_PAUSE_MS);
     this.log.warn('Anthropic asks to wait: model calls pause in every hls process', { reason, wait_s: wait / 1000 });
-    recordBestEffort(this.log, 'Anthropic', () =>
-      pauseScope(this.db, modelScope(this.keySha256), now + wait, `Anthropic ${reason}`, now),
+    await recordBestEffort(this.log, 'Anthropic', () =>
+      this.store.limits.pause(modelScope(this.keySha256), now + wait, `Anthropic ${reason}`),
     );
   }
 
-  private record(route: string, status: string, started: number, headers: Headers | undefined): void {
-    recordBestEffort(this.log, 'Anthropic', () =>
-      this.db.transaction(() => {
-        const seconds = (performance.now() - started) / 1000;
-        observe(this.db, 'anthropic_request_duration_seconds', { route, status }, seconds);
-        const readings = headers ? anthropicReadings(headers) : [];
-        if (readings.length > 0) recordRateLimits(this.db, 'anthropic', this.keySha256, readings, Date.now());
-      })(),
+  private async record(route: string, status: string, started: number, headers: Headers | undefined): Promise<void> {
+    const seconds = (performance.now() - started) / 1000;
+    const readings = headers ? anthropicReadings(headers) : [];
+    await recordBestEffort(this.log, 'Anthropic', () =>
+      this.store.limits.recordRequest('anthropic', this.keySha256, { route, status }, seconds, readings),
     );
   }
 }

@@ -1,15 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { observe } from '../store/metrics.js';
-import type { Db } from '../store/open.js';
-import {
-  activePause,
-  latestRateLimit,
-  pauseScope,
-  recordRateLimits,
-  takeWriteSlot,
-  type WritePacing,
-} from '../store/rate-limits.js';
+import type { Store } from '../store/store.js';
+import type { WritePacing } from '../store/types.js';
 import { githubReading, retryAfterMs } from './readings.js';
 import { routeTemplate } from './routes.js';
 import { recordBestEffort } from './record.js';
@@ -66,7 +58,7 @@ export class GitHubGate {
   private readonly maxWaitMs: number;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly keySha256: string,
     private readonly config: PacingConfig,
     private readonly log: Logger,
@@ -87,18 +79,18 @@ export class GitHubGate {
       const started = performance.now();
       try {
         const answer = await send(options);
-        this.record(route, String(answer.status), started, answer.headers);
+        await this.record(route, String(answer.status), started, answer.headers);
         return answer;
       } catch (error) {
         const answer = (error as { response?: OctokitAnswer }).response;
-        this.record(route, answer ? String(answer.status) : 'error', started, answer?.headers);
-        const now = Date.now();
+        await this.record(route, answer ? String(answer.status) : 'error', started, answer?.headers);
+        const now = this.store.clock();
         const limit = answer && limitAnswer(answer, now);
         if (!limit) throw error;
         const until = now + limit.ms;
         const reason = `GitHub ${limit.reason} on ${route}`;
         this.log.warn('GitHub rate limit: every hls process pauses', { reason, wait_s: Math.round(limit.ms / 1000) });
-        recordBestEffort(this.log, 'GitHub', () => pauseScope(this.db, this.scope, until, reason, now));
+        await recordBestEffort(this.log, 'GitHub', () => this.store.limits.pause(this.scope, until, reason));
         if (answered >= LIMIT_RETRIES) throw new RateLimitWait(until, reason);
       }
     }
@@ -107,10 +99,10 @@ export class GitHubGate {
   /** Waits for pauses, the reserve and (for writes) a pacing slot shared with the other processes. */
   private async turn(method: string, signal: AbortSignal | null | undefined): Promise<void> {
     for (;;) {
-      const now = Date.now();
-      const blocked = this.blocked(now);
+      const blocked = await this.blocked();
+      const now = this.store.clock();
       if (blocked.ms <= 0 && isWrite(method) && this.config.enabled) {
-        const wait = takeWriteSlot(this.db, this.keySha256, this.pacing);
+        const wait = await this.store.limits.takeWriteSlot(this.keySha256, this.pacing);
         if (wait === 0) return;
         // The jitter spreads processes that wait for the same slot.
         Object.assign(blocked, { ms: wait + Math.random() * 5, reason: 'GitHub content-write pacing' });
@@ -121,10 +113,11 @@ export class GitHubGate {
     }
   }
 
-  private blocked(now: number): Blocked {
-    const paused = activePause(this.db, this.scope, now);
+  private async blocked(): Promise<Blocked> {
+    const paused = await this.store.limits.activePause(this.scope);
+    const core = await this.store.limits.latestRateLimit('github', this.keySha256, 'core');
+    const now = this.store.clock();
     const blocked: Blocked = paused ? { ms: paused.until_at - now, reason: paused.reason } : { ms: 0, reason: '' };
-    const core = latestRateLimit(this.db, 'github', this.keySha256, 'core');
     if (core?.remaining != null && core.reset_at != null && core.remaining < this.config.reserve) {
       const untilReset = Math.min(core.reset_at + RESET_MARGIN_MS - now, MAX_PAUSE_MS);
       if (untilReset > blocked.ms) {
@@ -138,13 +131,16 @@ export class GitHubGate {
   }
 
   /** The request was sent: failing to record it must not fail it (a retry could post twice). */
-  private record(route: string, status: string, started: number, headers: OctokitAnswer['headers'] | undefined): void {
-    recordBestEffort(this.log, 'GitHub', () =>
-      this.db.transaction(() => {
-        observe(this.db, 'github_request_duration_seconds', { route, status }, (performance.now() - started) / 1000);
-        const reading = headers && githubReading(asHeaders(headers));
-        if (reading) recordRateLimits(this.db, 'github', this.keySha256, [reading], Date.now());
-      })(),
+  private async record(
+    route: string,
+    status: string,
+    started: number,
+    headers: OctokitAnswer['headers'] | undefined,
+  ): Promise<void> {
+    const seconds = (performance.now() - started) / 1000;
+    const reading = headers && githubReading(asHeaders(headers));
+    await recordBestEffort(this.log, 'GitHub', () =>
+      this.store.limits.recordRequest('github', this.keySha256, { route, status }, seconds, reading ? [reading] : []),
     );
   }
 }

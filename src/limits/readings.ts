@@ -1,4 +1,4 @@
-import type { RateLimitReading } from '../store/rate-limits.js';
+import type { RateLimitReading } from '../store/types.js';
 
 function integer(value: string | null): number | null {
   if (value === null || !/^\d+$/.test(value.trim())) return null;

@@ -1,8 +1,6 @@
-import { HISTOGRAM_BOUNDS, type HistogramName } from '../store/metrics.js';
-import { EVENT_STATUSES } from '../store/types.js';
-import { WORKER_STATES, workerState } from '../store/workers.js';
+import { EVENT_STATUSES, HISTOGRAM_BOUNDS, type HistogramName, type MetricsSnapshot } from '../store/types.js';
+import { WORKER_STATES, workerState } from '../store/worker-state.js';
 import { apisWithSeveralKeys, keyId, PAUSE_KINDS, pauseKind } from './api-limits.js';
-import type { MetricsSnapshot } from './collect.js';
 import type { HistogramSample, Labels, MetricFamily, Sample } from './exposition.js';
 
 const WAITING = ['pending', 'retry', 'processing'] as const;

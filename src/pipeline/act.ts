@@ -1,8 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { GitHub } from '../clients/github.js';
-import { recordActions, recordedActions } from '../store/analyses.js';
-import { cachedLabels, stickyComment, storeLabels, storeStickyComment, type RepoLabel } from '../store/github-cache.js';
-import type { Db } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import type { RepoLabel } from '../store/types.js';
 import type { Triage } from './analysis.js';
 import type { RepositoryConfig, Subject } from './filter.js';
 import { hasThreadMarker, neutralizeMarkdown, sanitizeModelText, singleLineField, threadMarker } from './sanitize.js';
@@ -20,7 +19,7 @@ export interface ActionRecord {
 }
 
 interface ActArgs {
-  db: Db;
+  store: Store;
   /** The ledger row the record belongs to: an earlier attempt may have recorded part of it. */
   analysisId: number;
   github: GitHub | undefined;
@@ -42,11 +41,14 @@ interface ActArgs {
  */
 export async function applyActions(args: ActArgs): Promise<ActionRecord> {
   const plannedOnly = args.dryRun ? 'dry run' : args.github ? null : 'no GitHub token';
-  const earlier = earlierRecord(args.db, args.analysisId);
+  const earlier = await earlierRecord(args.store, args.analysisId);
   const labels = withEarlierLabels(earlier?.labels, await planLabels(args, plannedOnly));
   if (labels.action === 'added') {
     const comment = earlier?.comment ?? { action: 'pending' as const };
-    recordActions(args.db, args.analysisId, JSON.stringify({ planned_only: plannedOnly, comment, labels }));
+    await args.store.ledger.recordActions(
+      args.analysisId,
+      JSON.stringify({ planned_only: plannedOnly, comment, labels }),
+    );
   }
   const comment = args.repo.comments.auto_post
     ? plannedOnly
@@ -56,8 +58,8 @@ export async function applyActions(args: ActArgs): Promise<ActionRecord> {
   return { planned_only: plannedOnly, comment: withEarlierComment(earlier?.comment, comment), labels };
 }
 
-function earlierRecord(db: Db, analysisId: number): ActionRecord | undefined {
-  const json = recordedActions(db, analysisId);
+async function earlierRecord(store: Store, analysisId: number): Promise<ActionRecord | undefined> {
+  const json = await store.ledger.recordedActions(analysisId);
   return json ? (JSON.parse(json) as ActionRecord) : undefined;
 }
 
@@ -115,7 +117,7 @@ async function upsertComment(args: ActArgs, github: GitHub): Promise<ActionRecor
       body,
       request: { signal: args.signal },
     });
-    storeStickyComment(args.db, args.threadKey, { comment_id: data.id, html_url: data.html_url }, Date.now());
+    await args.store.cache.storeStickyComment(args.threadKey, { comment_id: data.id, html_url: data.html_url });
     return { action: 'updated', id: data.id, url: data.html_url };
   }
   // Not re-sent after a server error: the comment may exist all the same. The event's next attempt
@@ -127,7 +129,7 @@ async function upsertComment(args: ActArgs, github: GitHub): Promise<ActionRecor
     body,
     request: { retries: 0, signal: args.signal },
   });
-  storeStickyComment(args.db, args.threadKey, { comment_id: data.id, html_url: data.html_url }, Date.now());
+  await args.store.cache.storeStickyComment(args.threadKey, { comment_id: data.id, html_url: data.html_url });
   return { action: 'created', id: data.id, url: data.html_url };
 }
 
@@ -138,7 +140,7 @@ async function findStickyComment(
   owner: string,
   repo: string,
 ): Promise<{ id: number; body: string; html_url: string } | undefined> {
-  const stored = stickyComment(args.db, args.threadKey);
+  const stored = await args.store.cache.stickyComment(args.threadKey);
   if (stored) {
     try {
       const { data } = await github.issues.getComment({ owner, repo, comment_id: stored.comment_id });
@@ -176,7 +178,7 @@ async function planLabels(args: ActArgs, plannedOnly: string | null): Promise<Ac
   const suggested = args.triage.labels.filter((name) => allowed.has(name.toLowerCase()));
   const ignored = args.triage.labels.filter((name) => !allowed.has(name.toLowerCase()));
   const repoLabels = args.github
-    ? await repositoryLabels(args.db, args.github, args.config, args.repo.name)
+    ? await repositoryLabels(args.store, args.github, args.config, args.repo.name)
     : undefined;
   const byName = new Map((repoLabels ?? []).map((label) => [label.name.toLowerCase(), label.name]));
   const wanted = [...new Set([...suggested, ...mapped].map((name) => name.toLowerCase()))];
@@ -215,14 +217,14 @@ async function issueLabels(github: GitHub, repository: string, number: number): 
   return labels.map((label) => label.name);
 }
 
-/** The repository's labels, from the SQLite cache while it is younger than github.label_cache_seconds. */
+/** The repository's labels, from the database's cache while it is younger than github.label_cache_seconds. */
 export async function repositoryLabels(
-  db: Db,
+  store: Store,
   github: GitHub,
   config: LoadedConfig,
   repository: string,
 ): Promise<RepoLabel[]> {
-  const cached = cachedLabels(db, repository, config.github.label_cache_seconds * 1000, Date.now());
+  const cached = await store.cache.cachedLabels(repository, config.github.label_cache_seconds * 1000);
   if (cached) return cached;
   const [owner, repo] = repository.split('/') as [string, string];
   const labels = (await github.paginate(github.issues.listLabelsForRepo, { owner, repo, per_page: 100 })).map(
@@ -232,6 +234,6 @@ export async function repositoryLabels(
       description: label.description ?? null,
     }),
   );
-  storeLabels(db, repository, labels, Date.now());
+  await store.cache.storeLabels(repository, labels);
   return labels;
 }

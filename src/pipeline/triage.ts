@@ -1,13 +1,12 @@
 import type * as z from 'zod';
-import { findCheckpoint, newerThreadEvents, recordActions } from '../store/analyses.js';
 import type { GitHub } from '../clients/github.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { EventRow } from '../store/types.js';
 import type { Handler, HandlerContext, HandlerResult } from '../worker/handlers.js';
 import { applyActions, noThreadActions, repositoryLabels } from './act.js';
 import { triageSchema, type Triage } from './analysis.js';
-import { analyseEvent, modelChoice, recordUnsentPrompt, type ModelChoice } from './claude.js';
-import { threadContext } from './context.js';
+import { analyseEvent, modelChoice, recordUnsentPrompt, type ModelChoice } from './analyze.js';
+import { threadHistory } from './thread-history.js';
 import { repositoryConfig, routingSkipReason, skipReason, type RepositoryConfig, type Subject } from './filter.js';
 import { TEXT_CHARS } from './cap.js';
 import { triagePayload } from './payload.js';
@@ -29,7 +28,7 @@ export interface TriageSpec {
   /** Event-specific reasons to skip (e.g. an edit that did not change the body materially). */
   relevance?(payload: Payload, event: EventRow, botLogin: string | undefined, config: LoadedConfig): string | null;
   /** More template variables, fetched from GitHub (a diff, job logs); `github` is undefined without a token. */
-  context?(args: {
+  fetchVariables?(args: {
     github: GitHub | undefined;
     repository: string;
     payload: Payload;
@@ -45,14 +44,14 @@ export function triageHandler(spec: TriageSpec): Handler {
 }
 
 async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<HandlerResult> {
-  const { event, config, db, log } = context;
+  const { event, config, store, log } = context;
   const repo = repositoryConfig(config, event.repository);
   const routed = routingSkipReason({ event, repo, defaultActions: spec.defaultActions });
   if (routed) return { skipped: routed };
   const payload = triagePayload(spec.payload, context.payload);
-  const made = services(config, log, db);
+  const made = services(config, log, store);
   const subject = spec.subject(payload);
-  const login = await botLogin(db, config, made);
+  const login = await botLogin(store, config, made);
   const reason = eventSkipReason(spec, event, payload, config, login);
   if (reason) return { skipped: reason };
   const enabled = repo!;
@@ -61,19 +60,19 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
   const debounceMs = config.filters.debounce_seconds * 1000;
   if (debounceMs > 0 && threadKey) {
     // Only a newer event that will itself be analysed supersedes this one (not, say, a typo fix).
-    const newer = newerThreadEvents(db, { ...event, thread_key: threadKey }, debounceMs).find(
+    const newer = (await store.queue.newerThreadEvents({ ...event, thread_key: threadKey }, debounceMs)).find(
       (candidate) =>
         candidate.payload && !eventSkipReason(spec, candidate, parsePayload(spec, candidate.payload), config, login),
     );
     if (newer) return { skipped: `superseded by event ${newer.id} of the same thread` };
-    if (Date.now() < event.created_at + debounceMs) {
+    if (store.clock() < event.created_at + debounceMs) {
       return {
         deferred: { until: event.created_at + debounceMs, reason: 'debounce: waiting for newer events of this thread' },
       };
     }
   }
 
-  const checkpoint = findCheckpoint(db, event.id, event.replay_count);
+  const checkpoint = await store.ledger.findCheckpoint(event.id, event.replay_count);
   let triage: Triage;
   let analysisId: number;
   if (checkpoint) {
@@ -86,11 +85,11 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
   } else {
     const { choice, prompt } = await preparePrompt(spec, { ...context, payload }, enabled, subject!, made.github);
     if (!made.anthropic) {
-      recordUnsentPrompt(db, event, prompt, choice);
+      await recordUnsentPrompt(store, event, prompt, choice);
       return { skipped: 'no ANTHROPIC_API_KEY: prompt recorded, nothing sent' };
     }
     const result = await analyseEvent({
-      db,
+      store,
       client: made.anthropic,
       keySha256: made.anthropicKeySha256!,
       config,
@@ -106,7 +105,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
 
   const actions = threadKey
     ? await applyActions({
-        db,
+        store,
         analysisId,
         github: made.github,
         config,
@@ -119,7 +118,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
         signal: context.signal,
       })
     : noThreadActions();
-  recordActions(db, analysisId, JSON.stringify(actions));
+  await store.ledger.recordActions(analysisId, JSON.stringify(actions));
   log.info('triaged', {
     event_id: event.id,
     delivery_id: event.delivery_id,
@@ -159,7 +158,7 @@ function parsePayload(spec: TriageSpec, payload: Buffer): Payload {
 /** The model, template and rendered prompt for an event, exactly as they would be sent. */
 export async function preparePrompt(
   spec: TriageSpec,
-  context: Pick<HandlerContext, 'event' | 'payload' | 'config' | 'db'>,
+  context: Pick<HandlerContext, 'event' | 'payload' | 'config' | 'store'>,
   repo: RepositoryConfig,
   subject: Subject,
   github: GitHub | undefined,
@@ -168,22 +167,22 @@ export async function preparePrompt(
   const choice = modelChoice(config, event.event_type);
   const variables = {
     ...(await promptVariables(context, repo, subject, github)),
-    ...(await spec.context?.({ github, repository: repo.name, payload, config })),
+    ...(await spec.fetchVariables?.({ github, repository: repo.name, payload, config })),
   };
   return { choice, prompt: await renderPrompt(event.event_type, choice.template, variables, repo.prompts_dir) };
 }
 
 /** The template variables every event has; the labels listed are those the model may choose. */
 export async function promptVariables(
-  context: Pick<HandlerContext, 'event' | 'payload' | 'config' | 'db'>,
+  context: Pick<HandlerContext, 'event' | 'payload' | 'config' | 'store'>,
   repo: RepositoryConfig,
   subject: Subject,
   github: GitHub | undefined,
 ): Promise<Payload> {
-  const { event, payload, config, db } = context;
+  const { event, payload, config, store } = context;
   const allowed = new Set(repo.labels.allowed.map((name) => name.toLowerCase()));
   const known = github
-    ? await repositoryLabels(db, github, config, repo.name)
+    ? await repositoryLabels(store, github, config, repo.name)
     : repo.labels.definitions.map((definition) => ({
         name: definition.name,
         description: definition.description ?? null,
@@ -195,7 +194,7 @@ export async function promptVariables(
     payload,
     subject,
     labels,
-    history: threadContext(db, event, config.filters.history_chars),
+    history: await threadHistory(store, event, config.filters.history_chars),
     limits: { body_chars: TEXT_CHARS, diff_chars: config.filters.diff_chars, log_chars: config.filters.log_chars },
   };
 }

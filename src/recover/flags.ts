@@ -1,4 +1,4 @@
-import type { CommandContext, GlobalOptions } from '../commands/context.js';
+import type { CommandContext, GlobalOptions } from '../commands/command-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { Scope } from './types.js';
 

@@ -1,6 +1,5 @@
 import type { GitHub } from '../clients/github.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { hookIdsForRepository, seenHookIds } from '../store/deliveries.js';
 import { base, failure, guarded, pathParams } from './api.js';
 import { listPage } from './deliveries.js';
 import type { Page, Recovery, Scope, Target } from './types.js';
@@ -26,7 +25,7 @@ export async function resolveHooks(
   if (hookId !== undefined) return [{ target: { scope, name, hookId } }];
   if (scope === 'repository') {
     const found: { target: Target; first: Page }[] = [];
-    for (const id of hookIdsForRepository(recovery.db, name)) {
+    for (const id of await recovery.store.queue.hookIdsForRepository(name)) {
       const probed = await probeStoredHook(recovery, name, id);
       if (probed) found.push(probed);
     }
@@ -36,10 +35,7 @@ export async function resolveHooks(
   const candidates = hooks.filter((hook) => hook.active && typeof hook.config?.url === 'string');
   if (scope === 'organization' && candidates.length > 1) {
     // An organisation's events carry no repository to look its hook up by; its stored ids will do.
-    const seen = seenHookIds(
-      recovery.db,
-      candidates.map((hook) => hook.id),
-    );
+    const seen = await recovery.store.queue.seenHookIds(candidates.map((hook) => hook.id));
     const used = candidates.filter((hook) => seen.has(hook.id));
     if (used.length > 0) return used.map((hook) => ({ target: { scope, name, hookId: hook.id } }));
   }

@@ -1,5 +1,4 @@
-import { storedDeliveryIds } from '../store/deliveries.js';
-import type { Db } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import type { Delivery } from './types.js';
 
 export interface Group {
@@ -18,9 +17,9 @@ export interface Plan {
 }
 
 /** Which of the deliveries read are missing from the database. */
-export function planRecovery(db: Db, deliveries: Delivery[]): Plan {
+export async function planRecovery(store: Store, deliveries: Delivery[]): Promise<Plan> {
   const groups = groupByGuid(deliveries);
-  const stored = storedDeliveryIds(db, [...groups.keys()]);
+  const stored = await store.queue.storedDeliveryIds([...groups.keys()]);
   const missing = [...groups.values()].filter((group) => !stored.has(group.latest.guid));
   // Oldest event first, so that the worker sees them in their original order.
   missing.sort((a, b) => a.firstAt - b.firstAt || a.latest.id - b.latest.id);

@@ -7,7 +7,7 @@ import type { HookResult, MissingDelivery, Page, Recovery, Target } from './type
 export async function recoverHook(recovery: Recovery, target: Target, first?: Page): Promise<void> {
   const { options } = recovery;
   const deliveries = await readLog(recovery.github, target, options.sinceMs, first);
-  const { groups, stored, missing } = planRecovery(recovery.db, deliveries);
+  const { groups, stored, missing } = await planRecovery(recovery.store, deliveries);
   const result: HookResult = {
     scope: target.scope,
     name: target.name,

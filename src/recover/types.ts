@@ -1,6 +1,6 @@
 import type { GitHub } from '../clients/github.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/open.js';
+import type { Store } from '../store/store.js';
 
 export type Scope = 'repository' | 'organization';
 
@@ -69,7 +69,7 @@ export interface RecoveryOptions {
 /** What one run of recover reads from, writes to and collects. */
 export interface Recovery {
   github: GitHub;
-  db: Db;
+  store: Store;
   log: Logger;
   options: RecoveryOptions;
   results: HookResult[];

@@ -28,3 +28,19 @@ export function schemaTooNew(version: number, supported: number): DatabaseRefuse
     `database schema version ${version} is newer than this hls supports (${supported}): upgrade hls`,
   );
 }
+
+/** PostgreSQL error classes that a later try may not meet: connection (08), resources (53), shutdown (57P). */
+const POSTGRES_TRANSIENT = /^(08|53|57P|40001|40P01)/;
+const NETWORK = /^(E(CONN|HOST|NET|PIPE|TIMEDOUT|AI_AGAIN|NOTFOUND)|CONNECT_TIMEOUT|CONNECTION_)/;
+
+/**
+ * The database failed in a way that waiting may fix: busy, out of space, unreachable, restarting.
+ * Corruption is not (it needs a person); neither is anything that is not a database error (a bug).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  if (isCorruption(error)) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return code.startsWith('SQLITE_') || POSTGRES_TRANSIENT.test(code) || NETWORK.test(code);
+}

@@ -21,7 +21,12 @@ export function assembleHistogram(
   const size = HISTOGRAM_BOUNDS[metric].length + 1;
   const series = new Map<string, HistogramSeries>();
   for (const t of totals) {
-    series.set(t.labels, { labels: JSON.parse(t.labels), buckets: new Array(size).fill(0), count: t.count, sum: t.sum });
+    series.set(t.labels, {
+      labels: JSON.parse(t.labels),
+      buckets: new Array(size).fill(0),
+      count: t.count,
+      sum: t.sum,
+    });
   }
   for (const row of buckets) {
     const s = series.get(row.labels);

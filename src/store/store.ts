@@ -152,7 +152,9 @@ export interface GitHubCacheStore {
 /** The registry of worker processes. */
 export interface WorkerStore {
   /** Takes the row of `w.id` unless a live worker holds it (WorkerIdInUseError). */
-  register(w: Omit<WorkerRecord, 'heartbeat_at' | 'in_flight' | 'processed' | 'stopped_at' | 'started_at'>): Promise<void>;
+  register(
+    w: Omit<WorkerRecord, 'heartbeat_at' | 'in_flight' | 'processed' | 'stopped_at' | 'started_at'>,
+  ): Promise<void>;
   heartbeat(self: WorkerSelf, inFlight: number, processed: number): Promise<void>;
   stopped(self: WorkerSelf, processed: number): Promise<void>;
 }
@@ -167,4 +169,6 @@ export interface AdminStore {
   prune(cutoff: number, deleteRows: boolean): Promise<PruneResult>;
   /** Gives freed space back (SQLite: checkpoint and incremental vacuum; PostgreSQL: VACUUM). */
   reclaimSpace(): Promise<void>;
+  /** Bytes the data takes (SQLite: the file and its WAL; PostgreSQL: pg_database_size). */
+  sizeBytes(): Promise<number>;
 }

@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import type { LoadedConfig } from '../config/load.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import type { EventRow } from '../store/types.js';
 
 export interface HandlerContext {
@@ -12,7 +12,8 @@ export interface HandlerContext {
   signal: AbortSignal;
   log: Logger;
   config: LoadedConfig;
-  db: Db;
+  /** The queue's store (SQLite or PostgreSQL): every database access goes through it. */
+  store: Store;
   dryRun: boolean;
 }
 

@@ -3,14 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedConfig } from '../config/load.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { Logger } from '../log.js';
-import { claimNextEvent } from '../store/claim.js';
-import { isCorruption } from '../store/identity.js';
-import { extendLease, finishEvent, returnToQueue, type Outcome } from '../store/lease.js';
-import { observe } from '../store/metrics.js';
-import type { Db } from '../store/open.js';
-import { rescueExpiredLeases } from '../store/rescue.js';
-import type { EventRow, Lease } from '../store/types.js';
-import { registerWorker, workerHeartbeat, workerStopped, type WorkerSelf } from '../store/workers.js';
+import { isDatabaseUnavailable } from '../store/errors.js';
+import type { Store } from '../store/store.js';
+import type { EventRow, Lease, Outcome, WorkerSelf } from '../store/types.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { classifyError, requestedDeferral } from './errors.js';
 import type { HandlerRegistry } from './handlers.js';
@@ -43,6 +38,8 @@ interface Job {
   done: Promise<void>;
   /** Set when the event was given back or taken over; its result must then not be written. */
   abandoned: boolean;
+  /** Set once its result is being written: the lease ends then, and that is not a loss. */
+  finishing: boolean;
 }
 
 /** Claims due events and runs up to `concurrency` of them at once, each under a lease kept alive by a heartbeat. */
@@ -55,9 +52,12 @@ export class Worker {
   /** Consecutive loop turns that failed on the database; 0 once one succeeds. */
   private databaseFailures = 0;
   private wake: () => void = () => {};
+  /** Set when an event was queued since the last claim (LISTEN), so the next idle() returns at once. */
+  private notified = false;
+  private heartbeating = false;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly registry: HandlerRegistry,
     private readonly config: LoadedConfig,
     private readonly options: WorkerOptions,
@@ -65,14 +65,15 @@ export class Worker {
   ) {}
 
   async run(): Promise<void> {
-    const heartbeat = setInterval(() => this.heartbeat(), Math.max(50, this.options.leaseMs / 3));
+    const heartbeat = setInterval(() => void this.heartbeat(), Math.max(50, this.options.leaseMs / 3));
+    const unlisten = await this.listen();
     try {
       while (!this.stopping) {
         let claimed: number;
         try {
-          this.register();
-          this.rescue();
-          claimed = this.fillSlots();
+          await this.register();
+          await this.rescue();
+          claimed = await this.fillSlots();
           this.databaseFailures = 0;
         } catch (error) {
           await this.backOff(error);
@@ -84,7 +85,8 @@ export class Worker {
       await this.drain();
     } finally {
       clearInterval(heartbeat);
-      this.recordStopped();
+      await unlisten();
+      await this.recordStopped();
     }
     this.log.info('worker stopped', { worker: this.options.id, processed: this.processed });
   }
@@ -98,8 +100,27 @@ export class Worker {
   /** Give every in-flight event back at once (second signal). */
   abandonAll(): void {
     this.stopping = true;
-    for (const job of this.jobs.values()) this.giveBack(job);
+    for (const job of this.jobs.values()) void this.giveBack(job);
     this.wake();
+  }
+
+  /**
+   * Wakes the loop when any process queues or replays an event (PostgreSQL LISTEN), so an idle worker
+   * claims it at once; the poll interval stays the fallback, and a failure to listen only costs latency.
+   */
+  private async listen(): Promise<() => Promise<void>> {
+    try {
+      return await this.store.queue.listen(() => {
+        this.notified = true;
+        this.wake();
+      });
+    } catch (error) {
+      this.log.warn('cannot listen for new events; polling only', {
+        worker: this.options.id,
+        error: (error as Error).message,
+      });
+      return async () => {};
+    }
   }
 
   private self(): WorkerSelf {
@@ -110,11 +131,10 @@ export class Worker {
    * Takes over this id's row in the workers table (refused while a live worker holds it); retried by the
    * loop until the database accepts it. The worker counts as started from then on.
    */
-  private register(): void {
+  private async register(): Promise<void> {
     if (this.registered) return;
-    registerWorker(this.db, {
+    await this.store.workers.register({
       ...this.self(),
-      started_at: Date.now(),
       lease_ms: this.options.leaseMs,
       concurrency: this.options.concurrency,
     });
@@ -124,12 +144,12 @@ export class Worker {
 
   /**
    * A database that fails (full disk, I/O error, lock held too long) is waited out: a bounded, growing,
-   * interruptible delay, so the worker neither spins nor stops answering signals. A corrupt file, a bug
-   * (not an SQLite error) and `--once` end the worker instead.
+   * interruptible delay, so the worker neither spins nor stops answering signals. A corrupt database, a
+   * bug (not a database error) and `--once` end the worker instead.
    */
   private async backOff(error: unknown): Promise<void> {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code !== 'string' || !code.startsWith('SQLITE_') || isCorruption(error)) throw error;
+    if (!isDatabaseUnavailable(error)) throw error;
+    const code = (error as { code?: string }).code ?? 'unavailable';
     const message = (error as Error).message;
     if (this.options.once) throw new CliError(`database unavailable (${code}: ${message})`, EXIT.TEMP_FAIL);
     this.databaseFailures++;
@@ -144,10 +164,10 @@ export class Worker {
     await this.idle(delay);
   }
 
-  private recordStopped(): void {
+  private async recordStopped(): Promise<void> {
     if (!this.registered) return;
     try {
-      workerStopped(this.db, this.self(), Date.now(), this.processed);
+      await this.store.workers.stopped(this.self(), this.processed);
     } catch (error) {
       this.log.warn('could not record that the worker stopped', {
         worker: this.options.id,
@@ -156,10 +176,11 @@ export class Worker {
     }
   }
 
-  private fillSlots(): number {
+  private async fillSlots(): Promise<number> {
     let claimed = 0;
+    this.notified = false;
     while (!this.stopping && this.jobs.size < this.options.concurrency) {
-      const event = claimNextEvent(this.db, this.options.id, Date.now(), this.options.leaseMs);
+      const event = await this.store.queue.claim(this.options.id, this.options.leaseMs);
       if (!event) break;
       claimed++;
       this.start(event);
@@ -174,6 +195,7 @@ export class Worker {
       controller: new AbortController(),
       done: Promise.resolve(),
       abandoned: false,
+      finishing: false,
     };
     this.jobs.set(event.id, job);
     job.done = this.process(job).finally(() => {
@@ -199,19 +221,20 @@ export class Worker {
         : verdict.kind === 'transient' && !exhausted
           ? {
               status: 'retry',
-              runAt: Date.now() + retryDelayMs(event.attempts, this.options.backoff, verdict.retryAfterMs),
+              runAt: this.store.clock() + retryDelayMs(event.attempts, this.options.backoff, verdict.retryAfterMs),
               errorClass: verdict.errorClass,
               message: verdict.message,
             }
           : { status: 'failed', errorClass: verdict.errorClass, message: verdict.message };
     }
     if (job.abandoned) return;
+    job.finishing = true;
     let written: boolean;
     try {
       written =
         outcome.status === 'deferred'
-          ? returnToQueue(this.db, job.lease, outcome.until, outcome.reason)
-          : finishEvent(this.db, job.lease, outcome, Date.now());
+          ? await this.store.queue.returnToQueue(job.lease, outcome.until, outcome.reason)
+          : await this.store.queue.finish(job.lease, outcome);
     } catch (error) {
       this.log.error('could not record the result; the event runs again once its lease expires', {
         ...fields,
@@ -222,7 +245,7 @@ export class Worker {
     }
     const duration_ms = Date.now() - started;
     if (written && outcome.status !== 'deferred') this.processed++;
-    if (written) this.recordDuration(event, outcome.status, duration_ms);
+    if (written) await this.recordDuration(event, outcome.status, duration_ms);
     if (!written) {
       this.log.warn('lease lost before the result was written; another worker owns the event now', fields);
     } else if (outcome.status === 'completed') {
@@ -244,9 +267,9 @@ export class Worker {
   }
 
   /** Feeds hls_event_processing_seconds; failing to record it never changes the event's outcome. */
-  private recordDuration(event: EventRow, outcome: string, ms: number): void {
+  private async recordDuration(event: EventRow, outcome: string, ms: number): Promise<void> {
     try {
-      observe(this.db, 'event_processing_seconds', { event: event.event_type, outcome }, ms / 1000);
+      await this.store.limits.observe('event_processing_seconds', { event: event.event_type, outcome }, ms / 1000);
     } catch (error) {
       this.log.warn('could not record the processing time', { ...eventFields(event), error: (error as Error).message });
     }
@@ -264,7 +287,7 @@ export class Worker {
       signal: job.controller.signal,
       log: this.log,
       config: this.config,
-      db: this.db,
+      store: this.store,
       dryRun: this.options.dryRun,
     });
     if (result && 'skipped' in result) return { status: 'skipped', reason: result.skipped };
@@ -272,10 +295,20 @@ export class Worker {
     return { status: 'completed' };
   }
 
-  private heartbeat(): void {
-    const until = Date.now() + this.options.leaseMs;
+  /** One at a time: a slow database must not pile heartbeats up. */
+  private async heartbeat(): Promise<void> {
+    if (this.heartbeating) return;
+    this.heartbeating = true;
     try {
-      workerHeartbeat(this.db, this.self(), Date.now(), this.jobs.size, this.processed);
+      await this.beat();
+    } finally {
+      this.heartbeating = false;
+    }
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      await this.store.workers.heartbeat(this.self(), this.jobs.size, this.processed);
     } catch (error) {
       this.log.warn('worker heartbeat failed; will try again', {
         worker: this.options.id,
@@ -283,9 +316,10 @@ export class Worker {
       });
     }
     for (const job of this.jobs.values()) {
-      if (job.abandoned) continue;
+      if (job.abandoned || job.finishing) continue;
       try {
-        if (!extendLease(this.db, job.lease, until)) {
+        const extended = await this.store.queue.extendLease(job.lease, this.options.leaseMs);
+        if (!extended && !job.abandoned && !job.finishing) {
           job.abandoned = true;
           job.controller.abort(new Error('lease lost'));
           this.log.warn('lease lost; abandoning the event', eventFields(job.event));
@@ -300,11 +334,11 @@ export class Worker {
   }
 
   /** At most once a second: it is a write, and every idle worker would otherwise take the lock each poll. */
-  private rescue(): void {
+  private async rescue(): Promise<void> {
     const now = Date.now();
     if (now - this.lastRescueAt < Math.min(1000, this.options.leaseMs)) return;
     this.lastRescueAt = now;
-    for (const rescued of rescueExpiredLeases(this.db, now, this.options.maxAttempts)) {
+    for (const rescued of await this.store.queue.rescueExpiredLeases(this.options.maxAttempts)) {
       this.log.warn('reclaimed an event whose lease expired', {
         event_id: rescued.id,
         delivery_id: rescued.delivery_id,
@@ -316,7 +350,7 @@ export class Worker {
 
   /** Timers are unref'd: the heartbeat interval keeps the process alive while run() is active. */
   private async idle(ms: number): Promise<void> {
-    if (ms === 0 || this.stopping) return;
+    if (ms === 0 || this.stopping || this.notified) return;
     const woken = new Promise<void>((resolve) => (this.wake = resolve));
     await Promise.race([sleep(ms, undefined, { ref: false }), woken]);
   }
@@ -332,16 +366,16 @@ export class Worker {
     const allDone = Promise.all([...this.jobs.values()].map((job) => job.done));
     const graceOver = sleep(this.options.graceMs, 'timeout' as const, { ref: false });
     if ((await Promise.race([allDone, graceOver])) === 'timeout') {
-      for (const job of this.jobs.values()) this.giveBack(job);
+      await Promise.all([...this.jobs.values()].map((job) => this.giveBack(job)));
     }
   }
 
-  private giveBack(job: Job): void {
+  private async giveBack(job: Job): Promise<void> {
     if (job.abandoned) return;
     job.abandoned = true;
     job.controller.abort(new Error('worker shutting down'));
     try {
-      if (returnToQueue(this.db, job.lease, Date.now(), null)) {
+      if (await this.store.queue.returnToQueue(job.lease, this.store.clock(), null)) {
         this.log.info('returned to the queue (attempt not counted)', eventFields(job.event));
       }
     } catch (error) {

@@ -1,5 +1,5 @@
 import { anthropicKey, createAnthropic } from '../../clients/anthropic.js';
-import type { CommandContext } from '../../commands/context.js';
+import type { CommandContext } from '../../commands/command-context.js';
 import { fail, ok, skip, type Check } from '../check.js';
 import { NETWORK_TIMEOUT_MS, publicUrl, rootCause } from './network.js';
 

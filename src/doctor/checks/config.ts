@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { commandContext, type CommandContext } from '../../commands/context.js';
+import { commandContext, type CommandContext } from '../../commands/command-context.js';
 import { CliError } from '../../exit-codes.js';
+import { isPostgresUrl } from '../../store/open-store.js';
 import { fail, ok, type Check } from '../check.js';
 import type { DoctorFlags } from '../flags.js';
 
@@ -20,12 +21,13 @@ export function checkConfig(flags: DoctorFlags, env: NodeJS.ProcessEnv): { check
   return { check: ok('config', `${source} (${repositories})${unset}`), context };
 }
 
-export function databasePath(
+/** The database to check: the command's (a file path made absolute, or a postgres:// URL). */
+export function databaseToCheck(
   flags: DoctorFlags,
   env: NodeJS.ProcessEnv,
   context: CommandContext | undefined,
 ): string | undefined {
-  if (context) return resolve(context.dbPath);
-  const path = flags.db ?? (env.HLS_DB || undefined);
-  return path === undefined ? undefined : resolve(path);
+  const target = context?.database ?? flags.db ?? (env.HLS_DB || env.HLS_DATABASE_URL || undefined);
+  if (target === undefined || isPostgresUrl(target)) return target;
+  return resolve(target);
 }

@@ -1,8 +1,7 @@
-import Database from 'better-sqlite3';
 import { existsSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { identifyDatabase, type DatabaseOwner } from '../../store/identity.js';
-import { SCHEMA_VERSION } from '../../store/migrate.js';
+import { inspectSqliteFile, type SqliteFileHeader } from '../../store/sqlite/inspect.js';
+import { SCHEMA_VERSION } from '../../store/sqlite/migrate.js';
 import { fail, ok, skip, type Check } from '../check.js';
 import { formatBytes, isWritable, octal, uid } from '../files.js';
 
@@ -28,9 +27,9 @@ export function checkDatabase(path: string | undefined): Check[] {
   }
   // Stat before SQLite opens the file: a read-only open may create the -wal and -shm files.
   const modeCheck = checkDatabaseMode(path);
-  let header: DatabaseHeader;
+  let header: SqliteFileHeader;
   try {
-    header = readDatabaseHeader(path);
+    header = inspectSqliteFile(path);
   } catch (error) {
     const reason = `cannot read ${path}: ${describe(error)}`;
     return [
@@ -93,32 +92,6 @@ function checkDatabaseFile(path: string): Check {
     );
   }
   return ok('database', `${path} (${formatBytes(stat.size)}, writable)`);
-}
-
-interface DatabaseHeader {
-  owner: DatabaseOwner;
-  version: number;
-  journal: string;
-  /** `PRAGMA quick_check`'s findings (["ok"] when sound), or the error it ended with. */
-  quickCheck: string[] | Error;
-}
-
-/** Whose file it is, its schema version, journal mode and pages, read through a read-only connection. */
-function readDatabaseHeader(path: string): DatabaseHeader {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  try {
-    const { owner, version } = identifyDatabase(db);
-    const journal = String(db.pragma('journal_mode', { simple: true })).toLowerCase();
-    let quickCheck: string[] | Error;
-    try {
-      quickCheck = db.prepare('PRAGMA quick_check').pluck().all() as string[];
-    } catch (error) {
-      quickCheck = error as Error;
-    }
-    return { owner, version, journal, quickCheck };
-  } finally {
-    db.close();
-  }
 }
 
 /** Corrupt pages make commands fail with exit 74; quick_check finds them without reading every index entry. */

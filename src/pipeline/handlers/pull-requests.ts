@@ -1,4 +1,4 @@
-import { pullRequestChanges } from '../github-context.js';
+import { pullRequestChanges } from '../github-fetch.js';
 import type { TriageSpec } from '../triage.js';
 import { eventPayload, numbered } from './payload-shapes.js';
 import { subjectOf } from './subjects.js';
@@ -12,7 +12,7 @@ export const pullRequests: TriageSpec = {
   subject: (payload) => subjectOf('pull request', payload.pull_request),
   // A pull request's description may be empty; the diff is what gets reviewed.
   writtenText: () => null,
-  async context({ github, repository, payload, config }) {
+  async fetchVariables({ github, repository, payload, config }) {
     const number = (payload.pull_request as { number: number }).number;
     if (!github) return { changes: null };
     return { changes: await pullRequestChanges(github, repository, number, config.filters.diff_chars) };

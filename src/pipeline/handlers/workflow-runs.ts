@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { failedJobLogs } from '../github-context.js';
+import { failedJobLogs } from '../github-fetch.js';
 import type { TriageSpec } from '../triage.js';
 import { eventPayload, githubNumber, numbered } from './payload-shapes.js';
 
@@ -42,7 +42,7 @@ export const workflowRuns: TriageSpec = {
     if (!run?.pull_requests?.length) return 'workflow run is not on a pull request';
     return null;
   },
-  async context({ github, repository, payload, config }) {
+  async fetchVariables({ github, repository, payload, config }) {
     const run = payload.workflow_run as WorkflowRun;
     return {
       run: { name: run.name, branch: run.head_branch, conclusion: run.conclusion, url: run.html_url },

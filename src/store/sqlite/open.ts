@@ -1,23 +1,12 @@
 import Database from 'better-sqlite3';
 import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { DatabaseMissingError, DatabaseRefusedError, identifyDatabase, schemaTooNew } from './identity.js';
+import { DatabaseMissingError, DatabaseRefusedError, schemaTooNew } from '../errors.js';
+import type { OpenOptions } from '../open-store.js';
+import { identifyDatabase } from './identity.js';
 import { migrate, SCHEMA_VERSION } from './migrate.js';
 
 export type Db = Database.Database;
-
-export interface OpenOptions {
-  /**
-   * `hls queue` and `hls worker` only: create a missing file and bring a new or older hls file to this
-   * schema (WAL included). Without it the file must already be hls's at this schema: nothing is created,
-   * migrated or switched to WAL.
-   */
-  create?: boolean;
-  /** How long a statement waits for another process's write lock. */
-  busyTimeoutMs?: number;
-  /** FULL on the enqueue path, so that exit 0 means the event is on disk. */
-  synchronous?: 'FULL' | 'NORMAL';
-}
 
 /**
  * Opens the queue database; refuses (DatabaseMissingError, DatabaseRefusedError) before changing

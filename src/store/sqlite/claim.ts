@@ -1,6 +1,6 @@
 import type { Db } from './open.js';
 import { writeReturning } from './statements.js';
-import type { EventRow } from './types.js';
+import type { EventRow } from '../types.js';
 
 /**
  * Atomically takes the next due event and leases it to `worker`. One statement, so concurrent workers in

@@ -1,5 +1,4 @@
-import { threadHistory } from '../store/analyses.js';
-import type { Db } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import type { EventRow } from '../store/types.js';
 import { capText, NAME_CHARS } from './cap.js';
 
@@ -16,11 +15,11 @@ export interface HistoryEntry {
 const MAX_EVENTS = 30;
 
 /** The thread's earlier events and analyses, newest first, within `maxChars` of text. */
-export function threadContext(db: Db, event: EventRow, maxChars: number): HistoryEntry[] {
+export async function threadHistory(store: Store, event: EventRow, maxChars: number): Promise<HistoryEntry[]> {
   if (!event.thread_key) return [];
   const entries: HistoryEntry[] = [];
   let budget = maxChars;
-  for (const row of threadHistory(db, event.thread_key, event.id, MAX_EVENTS)) {
+  for (const row of await store.queue.threadHistory(event.thread_key, event.id, MAX_EVENTS)) {
     if (budget <= 0) break;
     const text = writtenText(row.event_type, row.payload);
     const clipped = capText(text, budget);

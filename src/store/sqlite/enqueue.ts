@@ -1,23 +1,9 @@
 import type { Db } from './open.js';
 import { writeReturning } from './statements.js';
-
-export interface NewEvent {
-  deliveryId: string;
-  eventType: string;
-  action: string | null;
-  repository: string | null;
-  threadKey: string | null;
-  senderLogin: string | null;
-  senderType: string | null;
-  hookId: string | null;
-  payload: Buffer;
-  payloadSha256: string;
-  signature: string | null;
-  now: number;
-}
+import type { NewEvent } from '../types.js';
 
 /** Inserts the event unless its delivery id is already stored; returns the new id, or null for a duplicate. */
-export function enqueueEvent(db: Db, event: NewEvent): number | null {
+export function enqueueEvent(db: Db, event: NewEvent & { now: number }): number | null {
   const [row] = writeReturning<{ id: number }>(
     db,
     `INSERT INTO webhook_events (delivery_id, event_type, action, repository, thread_key, sender_login,

@@ -1,6 +1,6 @@
 import type { Db } from './open.js';
 import { statement } from './statements.js';
-import type { Lease } from './types.js';
+import type { Lease, Outcome } from '../types.js';
 
 const OWNED = `id = @id AND status = 'processing' AND locked_by = @worker AND attempts = @attempt`;
 
@@ -27,12 +27,6 @@ export function returnToQueue(db: Db, lease: Lease, runAt: number, reason: strin
     ).run({ ...lease, runAt, reason }).changes === 1
   );
 }
-
-export type Outcome =
-  | { status: 'completed' }
-  | { status: 'skipped'; reason: string }
-  | { status: 'retry'; runAt: number; errorClass: string; message: string }
-  | { status: 'failed'; errorClass: string; message: string };
 
 /** Records how a claimed event ended; false if the lease was lost meanwhile (nothing is written then). */
 export function finishEvent(db: Db, lease: Lease, outcome: Outcome, now: number): boolean {

@@ -1,41 +1,12 @@
 import type { Db } from './open.js';
-import { activePauses, type Pause } from './rate-limits.js';
+import { waitingCondition } from '../pause-scopes.js';
+import type { Pause, ResumedPause, ResumeRequest } from '../types.js';
+import { activePauses } from './rate-limits.js';
 import { statement } from './statements.js';
-
-/** A pause lifted by hand, as `hls stats` lists it. */
-export interface ResumedPause {
-  scope: string;
-  reason: string;
-  started_at: number;
-  until_at: number;
-  hits: number;
-  resumed_at: number;
-  resumed_by: string;
-  note: string | null;
-  events_resumed: number;
-}
-
-/** The events a kind of pause parks: their wait_reason starts as the gate that deferred them wrote it. */
-const WAITING_FOR: Record<string, string> = {
-  github: `wait_reason LIKE 'GitHub %'`,
-  anthropic: `wait_reason LIKE 'Anthropic %' AND wait_reason NOT LIKE 'Anthropic spend limit%'`,
-  'anthropic-spend': `wait_reason LIKE 'Anthropic spend limit%'`,
-};
-
-const scopeKind = (scope: string): string => scope.slice(0, scope.indexOf(':'));
 
 function waitingEvents(pause: Pause): string {
   return `FROM webhook_events WHERE status IN ('pending', 'retry') AND scheduled_at > @now
-            AND ${WAITING_FOR[scopeKind(pause.scope)] ?? '0'}`;
-}
-
-export interface ResumeRequest {
-  /** Which active pauses to lift. */
-  select: (pause: Pause) => boolean;
-  now: number;
-  by: string;
-  note: string | null;
-  dryRun: boolean;
+            AND ${waitingCondition(pause.scope)}`;
 }
 
 /**
@@ -43,7 +14,7 @@ export interface ResumeRequest {
  * it parked become due now (they keep their wait_reason). One IMMEDIATE transaction, so a pause an API
  * answer records meanwhile is either lifted too or kept whole. A dry run writes nothing.
  */
-export function resumePauses(db: Db, request: ResumeRequest): ResumedPause[] {
+export function resumePauses(db: Db, request: ResumeRequest & { now: number }): ResumedPause[] {
   const { now } = request;
   const run = () =>
     activePauses(db, now)

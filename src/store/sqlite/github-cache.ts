@@ -1,11 +1,6 @@
 import type { Db } from './open.js';
 import { statement } from './statements.js';
-
-export interface RepoLabel {
-  name: string;
-  color: string;
-  description: string | null;
-}
+import type { RepoLabel, StickyComment } from '../types.js';
 
 export function cachedLabels(db: Db, repository: string, maxAgeMs: number, now: number): RepoLabel[] | undefined {
   const row = statement(db, `SELECT labels_json, fetched_at FROM label_cache WHERE repository = ?`).get(repository) as
@@ -33,11 +28,6 @@ export function storeLogin(db: Db, tokenSha256: string, login: string, now: numb
     `INSERT INTO token_identity (token_sha256, login, fetched_at) VALUES (?, ?, ?)
      ON CONFLICT (token_sha256) DO UPDATE SET login = excluded.login, fetched_at = excluded.fetched_at`,
   ).run(tokenSha256, login, now);
-}
-
-export interface StickyComment {
-  comment_id: number;
-  html_url: string | null;
 }
 
 export function stickyComment(db: Db, threadKey: string): StickyComment | undefined {

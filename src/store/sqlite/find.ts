@@ -1,5 +1,5 @@
 import type { Db } from './open.js';
-import type { EventRow, HistoryRow } from './types.js';
+import type { AnalysisTotals, EventRow, HistoryRow } from '../types.js';
 
 /** Finds an event by numeric id or by delivery id. */
 export function findEvent(db: Db, ref: string): EventRow | undefined {
@@ -16,13 +16,6 @@ export function eventHistory(db: Db, eventId: number): HistoryRow[] {
          FROM event_history WHERE event_id = ? ORDER BY id`,
     )
     .all(eventId) as HistoryRow[];
-}
-
-/** Model calls of an event (prompts recorded without a key are not calls). */
-export interface AnalysisTotals {
-  analyses: number;
-  tokens: number;
-  cost_usd: number;
 }
 
 export function analysisTotals(db: Db, eventId: number): AnalysisTotals {

@@ -1,54 +1,13 @@
-import { callsInFlight, unsettledCalls, type CallCount } from './analyses.js';
+import { countByStatus, groupCounts, utcDay } from '../status-counts.js';
+import type { DailyRow, EventStatus, GroupCounts, StatsSnapshot } from '../types.js';
+import { STOPPED_WORKERS_KEPT_MS } from '../worker-state.js';
+import { callsInFlight, unsettledCalls } from './analyses.js';
 import { committedUsd } from './budget.js';
 import type { Db } from './open.js';
-import { activePauses, latestRateLimits, type Pause, type RateLimitRow } from './rate-limits.js';
+import { activePauses, latestRateLimits } from './rate-limits.js';
+import { resumedPauses } from './resume.js';
 import { statement } from './statements.js';
-import { resumedPauses, type ResumedPause } from './resume.js';
-import { listWorkers, type WorkerRecord } from './workers.js';
-import { EVENT_STATUSES, type EventStatus } from './types.js';
-
-export type StatusCounts = Record<EventStatus, number> & { total: number };
-
-export interface GroupCounts extends StatusCounts {
-  name: string;
-}
-
-export interface DailyRow {
-  date: string;
-  events: number;
-  completed: number;
-  failed: number;
-  skipped: number;
-  analyses: number;
-  actions: number;
-  tokens: number;
-  cost_usd: number;
-}
-
-export interface StatsSnapshot {
-  queue: StatusCounts;
-  oldestDueAt: number | null;
-  receivedInWindow: number;
-  finishedInWindow: Record<'completed' | 'failed' | 'skipped', number>;
-  retriesInWindow: number;
-  processingMs: number[];
-  byEvent: GroupCounts[];
-  byRepository: GroupCounts[];
-  daily: DailyRow[];
-  /** Spend committed against today's budget (settled + reserved) and events waiting for the next day. */
-  budgetCommittedToday: number;
-  budgetDeferred: number;
-  /** Workers running, or stopped within the last day. */
-  workers: WorkerRecord[];
-  /** The newest rate-limit reading of every API, key and resource. */
-  rateLimits: RateLimitRow[];
-  pauses: Pause[];
-  /** Pauses lifted by hand (`hls resume`) within the window. */
-  resumedPauses: ResumedPause[];
-  /** Model calls in flight, and today's calls orphaned in flight: both counted at their worst case. */
-  callsInFlight: CallCount;
-  unsettledToday: CallCount;
-}
+import { listWorkers } from './workers.js';
 
 /** Reads everything `hls stats` reports, in one read transaction so the figures agree with each other. */
 export function readStats(db: Db, now: number, since: number, days: number): StatsSnapshot {
@@ -98,9 +57,10 @@ export function readStats(db: Db, now: number, since: number, days: number): Sta
       )
       .get() as { n: number };
     return {
-      budgetCommittedToday: committedUsd(db, new Date(now).toISOString().slice(0, 10)),
+      now,
+      budgetCommittedToday: committedUsd(db, utcDay(now)),
       budgetDeferred: deferred.n,
-      workers: listWorkers(db, now, 86_400_000),
+      workers: listWorkers(db, now, STOPPED_WORKERS_KEPT_MS),
       rateLimits: latestRateLimits(db),
       pauses: activePauses(db, now),
       resumedPauses: resumedPauses(db, since),
@@ -131,31 +91,4 @@ export function oldestDueAt(db: Db, now: number): number | null {
       `SELECT min(scheduled_at) AS at FROM webhook_events WHERE status IN ('pending', 'retry') AND scheduled_at <= ?`,
     ).get(now) as { at: number | null }
   ).at;
-}
-
-function emptyCounts(): StatusCounts {
-  return {
-    ...(Object.fromEntries(EVENT_STATUSES.map((status) => [status, 0])) as Record<EventStatus, number>),
-    total: 0,
-  };
-}
-
-function countByStatus(rows: { status: EventStatus; n: number }[]): StatusCounts {
-  const counts = emptyCounts();
-  for (const row of rows) {
-    counts[row.status] += row.n;
-    counts.total += row.n;
-  }
-  return counts;
-}
-
-function groupCounts(rows: { name: string; status: EventStatus; n: number }[]): GroupCounts[] {
-  const groups = new Map<string, GroupCounts>();
-  for (const row of rows) {
-    const group = groups.get(row.name) ?? { name: row.name, ...emptyCounts() };
-    group[row.status] += row.n;
-    group.total += row.n;
-    groups.set(row.name, group);
-  }
-  return [...groups.values()].sort((a, b) => b.total - a.total || a.name.localeCompare(b.name));
 }

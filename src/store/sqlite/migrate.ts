@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { HLS_APPLICATION_ID, schemaTooNew } from './identity.js';
+import { schemaTooNew } from '../errors.js';
+import { packageRoot } from '../package-root.js';
+import { HLS_APPLICATION_ID } from './identity.js';
 import type { Db } from './open.js';
 
 /** schema.sql is version 1; migrations/NNN_*.sql (NNN ≥ 2) each end with `PRAGMA user_version = NNN;`. */
 export const SCHEMA_VERSION = 5;
-
-const ROOT = new URL('../../', import.meta.url);
 
 /**
  * Brings a new or hls file (see identifyDatabase) to SCHEMA_VERSION and stamps hls's application_id.
@@ -50,12 +50,13 @@ function currentVersion(db: Db): number {
 }
 
 function migrationsAfter(version: number): URL[] {
-  const dir = new URL('migrations/', ROOT);
+  const root = packageRoot();
+  const dir = new URL('migrations/', root);
   const numbered = listSqlFiles(dir).flatMap((name) => {
     const number = Number(/^(\d+)_[\w-]+\.sql$/.exec(name)?.[1]);
     return number > 1 ? [{ number, url: new URL(name, dir) }] : [];
   });
-  return [{ number: 1, url: new URL('schema.sql', ROOT) }, ...numbered]
+  return [{ number: 1, url: new URL('schema.sql', root) }, ...numbered]
     .filter((migration) => migration.number > version && migration.number <= SCHEMA_VERSION)
     .sort((a, b) => a.number - b.number)
     .map((migration) => migration.url);

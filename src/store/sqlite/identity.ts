@@ -10,12 +10,6 @@ export const HLS_APPLICATION_ID = 0x686c7351;
  */
 export type DatabaseOwner = 'new' | 'hls' | 'foreign';
 
-/** The file does not exist, or is still empty, and the command may not create it. */
-export class DatabaseMissingError extends Error {}
-
-/** The file is not one this hls may use (another program's, or a schema version it cannot use): exit 78. */
-export class DatabaseRefusedError extends Error {}
-
 /**
  * Reads only the header and the schema table, changing nothing whatever the file is. One read
  * transaction, so that another process migrating a new file meanwhile cannot make it look half-done
@@ -34,16 +28,4 @@ export function identifyDatabase(db: Db): { owner: DatabaseOwner; version: numbe
       version,
     };
   })();
-}
-
-/** SQLite found malformed pages (SQLITE_CORRUPT and its extended codes). */
-export function isCorruption(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_CORRUPT');
-}
-
-export function schemaTooNew(version: number, supported: number): DatabaseRefusedError {
-  return new DatabaseRefusedError(
-    `database schema version ${version} is newer than this hls supports (${supported}): upgrade hls`,
-  );
 }

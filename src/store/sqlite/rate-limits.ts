@@ -1,27 +1,7 @@
 import type { Db } from './open.js';
+import { longestWindowMs, writeWait } from '../pacing.js';
+import type { Api, Pause, RateLimitReading, RateLimitRow, WritePacing } from '../types.js';
 import { statement } from './statements.js';
-
-export type Api = 'github' | 'anthropic';
-
-/** One resource's state as an API's rate-limit headers told it. */
-export interface RateLimitReading {
-  resource: string;
-  limit: number | null;
-  remaining: number | null;
-  used: number | null;
-  resetAt: number | null;
-}
-
-export interface RateLimitRow {
-  api: Api;
-  key_sha256: string;
-  resource: string;
-  limit_value: number | null;
-  remaining: number | null;
-  used: number | null;
-  reset_at: number | null;
-  observed_at: number;
-}
 
 export function recordRateLimits(db: Db, api: Api, keySha256: string, readings: RateLimitReading[], now: number): void {
   const insert = statement(
@@ -53,14 +33,6 @@ export function latestRateLimits(db: Db): RateLimitRow[] {
   ).all() as RateLimitRow[];
 }
 
-export interface Pause {
-  scope: string;
-  until_at: number;
-  reason: string;
-  started_at: number;
-  hits: number;
-}
-
 /** Pauses `scope` until `untilAt`, or keeps a longer pause already recorded. */
 export function pauseScope(db: Db, scope: string, untilAt: number, reason: string, now: number): void {
   statement(
@@ -84,18 +56,13 @@ export function activePauses(db: Db, now: number): Pause[] {
   return statement(db, `SELECT * FROM api_pauses WHERE until_at > ? ORDER BY scope`).all(now) as Pause[];
 }
 
-export interface WritePacing {
-  minIntervalMs: number;
-  windows: { max: number; ms: number }[];
-}
-
 /**
  * Takes a content-write slot for the token if pacing allows one now (returns 0), else returns how
  * many ms to wait before asking again. Atomic across processes: the clock is read after the IMMEDIATE
  * transaction holds the write lock, so a slot another process took while this one waited is seen.
  */
 export function takeWriteSlot(db: Db, keySha256: string, pacing: WritePacing): number {
-  const longest = Math.max(pacing.minIntervalMs, ...pacing.windows.map((w) => w.ms));
+  const longest = longestWindowMs(pacing);
   return db
     .transaction(() => {
       const now = Date.now();
@@ -106,19 +73,6 @@ export function takeWriteSlot(db: Db, keySha256: string, pacing: WritePacing): n
       return wait;
     })
     .immediate();
-}
-
-/** ms until one more write fits: the minimum interval after the last write, and at most `max` per window. */
-function writeWait(sentAscending: number[], pacing: WritePacing, now: number): number {
-  let earliest = now;
-  const last = sentAscending.at(-1);
-  if (last !== undefined) earliest = Math.max(earliest, last + pacing.minIntervalMs);
-  for (const { max, ms } of pacing.windows) {
-    const inWindow = sentAscending.filter((at) => at > now - ms);
-    // The oldest write that must leave the window before one more fits in it.
-    if (inWindow.length >= max) earliest = Math.max(earliest, inWindow[inWindow.length - max]! + ms);
-  }
-  return earliest - now;
 }
 
 /** How long a write would wait for pacing at `now`. */

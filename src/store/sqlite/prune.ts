@@ -1,13 +1,7 @@
+import { statSync } from 'node:fs';
 import type { Db } from './open.js';
 import { statement } from './statements.js';
-
-export interface PruneResult {
-  payloadsDropped: number;
-  bytesDropped: number;
-  rowsDeleted: number;
-  /** Rate-limit history older than the cutoff; the newest reading of each limit is kept. */
-  readingsDeleted: number;
-}
+import type { PruneResult } from '../types.js';
 
 /** Finished events (completed or skipped) older than the cutoff; failed ones stay for replay. */
 const OLD_FINISHED = `status IN ('completed', 'skipped') AND completed_at < @cutoff`;
@@ -76,4 +70,16 @@ export function reclaimSpace(db: Db): void {
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.pragma('incremental_vacuum');
   db.pragma('wal_checkpoint(TRUNCATE)');
+}
+
+/** The file and its WAL. */
+export function fileBytes(path: string): number {
+  const size = (suffix: string) => {
+    try {
+      return statSync(path + suffix).size;
+    } catch {
+      return 0;
+    }
+  };
+  return size('') + size('-wal');
 }

@@ -1,13 +1,7 @@
 import { settleAtWorstCase } from './analyses.js';
 import type { Db } from './open.js';
 import { writeReturning } from './statements.js';
-
-export interface RescuedEvent {
-  id: number;
-  delivery_id: string;
-  status: 'retry' | 'failed';
-  attempts: number;
-}
+import type { RescuedEvent } from '../types.js';
 
 /**
  * Events whose lease expired (their worker died or hung) go back to the queue, or to failed once they

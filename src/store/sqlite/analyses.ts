@@ -1,33 +1,20 @@
 import type { Db } from './open.js';
 import { statement } from './statements.js';
-import type { EventRow } from './types.js';
+import type {
+  CallCount,
+  CallResult,
+  Checkpoint,
+  EventRow,
+  LedgerEntry,
+  NewAnalysis,
+  SentCall,
+  ThreadEntry,
+} from '../types.js';
 
-/** `sent`: in flight, counted at its worst case; `unsettled`: orphaned in flight, counted at its worst case for good. */
-export type AnalysisOutcome = 'ok' | 'refusal' | 'max_tokens' | 'invalid' | 'not_sent' | 'sent' | 'unsettled';
-
-export interface NewAnalysis {
-  eventId: number;
-  eventType: string;
-  repository: string | null;
-  model: string | null;
-  template: string;
-  prompt: string;
-  response: string | null;
-  outcome: AnalysisOutcome;
-  analysisJson: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  cacheWriteTokens: number;
-  cacheReadTokens: number;
-  costUsd: number;
-  processingMs: number;
-  replayGeneration: number;
-  requestId: string | null;
-  now: number;
-}
+type At = { now: number };
 
 /** A ledger row written whole: a prompt recorded without being sent. */
-export function recordAnalysis(db: Db, a: NewAnalysis): number {
+export function recordAnalysis(db: Db, a: NewAnalysis & At): number {
   const tokens = a.inputTokens + a.outputTokens + a.cacheWriteTokens + a.cacheReadTokens;
   return Number(
     statement(
@@ -42,19 +29,8 @@ export function recordAnalysis(db: Db, a: NewAnalysis): number {
   );
 }
 
-export type SentCall = Pick<
-  NewAnalysis,
-  'eventId' | 'eventType' | 'repository' | 'model' | 'template' | 'prompt' | 'replayGeneration' | 'now'
-> & {
-  /** The call's worst-case cost: what it counts for until it is settled. */
-  reservedUsd: number;
-  /** webhook_events.attempts of the attempt that makes the call. */
-  attempt: number;
-  reservationId: number | null;
-};
-
 /** The ledger row of a call about to be sent, so that a call cut by a crash is still on record. */
-export function recordSentCall(db: Db, call: SentCall): number {
+export function recordSentCall(db: Db, call: SentCall & At): number {
   return Number(
     statement(
       db,
@@ -66,23 +42,8 @@ export function recordSentCall(db: Db, call: SentCall): number {
   );
 }
 
-export type CallResult = Pick<
-  NewAnalysis,
-  | 'response'
-  | 'outcome'
-  | 'analysisJson'
-  | 'inputTokens'
-  | 'outputTokens'
-  | 'cacheWriteTokens'
-  | 'cacheReadTokens'
-  | 'costUsd'
-  | 'processingMs'
-  | 'requestId'
-  | 'now'
->;
-
 /** The answer arrived: its tokens, real cost and outcome replace the worst case (even after a rescue). */
-export function settleCall(db: Db, id: number, r: CallResult): void {
+export function settleCall(db: Db, id: number, r: CallResult & At): void {
   const tokens = r.inputTokens + r.outputTokens + r.cacheWriteTokens + r.cacheReadTokens;
   statement(
     db,
@@ -128,16 +89,6 @@ export function settleAtWorstCase(db: Db, now: number, id: number | null = null)
   })();
 }
 
-export interface LedgerEntry {
-  id: number;
-  created_at: number;
-  model: string | null;
-  outcome: AnalysisOutcome;
-  tokens: number;
-  cost_usd: number;
-  reserved_usd: number | null;
-}
-
 /** Every model call of an event, oldest first, as `hls show` lists them. */
 export function eventLedger(db: Db, eventId: number): LedgerEntry[] {
   return statement(
@@ -145,12 +96,6 @@ export function eventLedger(db: Db, eventId: number): LedgerEntry[] {
     `SELECT id, created_at, model, outcome, claude_tokens_used AS tokens, claude_cost_usd AS cost_usd, reserved_usd
        FROM claude_analyses WHERE webhook_id = ? ORDER BY id`,
   ).all(eventId) as LedgerEntry[];
-}
-
-export interface Checkpoint {
-  id: number;
-  analysis_json: string;
-  github_actions_json: string | null;
 }
 
 /** A paid, valid analysis of this event in this replay generation: a retry resumes from it. */
@@ -173,16 +118,6 @@ export function recordedActions(db: Db, analysisId: number): string | null {
 
 export function recordActions(db: Db, analysisId: number, actionsJson: string): void {
   statement(db, `UPDATE claude_analyses SET github_actions_json = ? WHERE id = ?`).run(actionsJson, analysisId);
-}
-
-export interface ThreadEntry {
-  id: number;
-  event_type: string;
-  action: string | null;
-  sender_login: string | null;
-  created_at: number;
-  payload: Buffer | null;
-  analysis_json: string | null;
 }
 
 /** Earlier events of a thread with their latest valid analysis, newest first. */
@@ -210,11 +145,6 @@ export function newerThreadEvents(
       WHERE thread_key = ? AND event_type = ? AND id > ? AND created_at <= ? AND status != 'skipped'
       ORDER BY id DESC`,
   ).all(event.thread_key, event.event_type, event.id, event.created_at + windowMs) as EventRow[];
-}
-
-export interface CallCount {
-  calls: number;
-  usd: number;
 }
 
 /** Calls in flight (`sent`), counted at their worst case until they are settled. */

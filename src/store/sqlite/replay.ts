@@ -1,26 +1,5 @@
 import type { Db } from './open.js';
-import type { EventRow, EventStatus } from './types.js';
-
-export interface ReplayFilter {
-  ids: number[];
-  status?: EventStatus;
-  since?: number;
-  repository?: string;
-  eventType?: string;
-}
-
-export type ReplayCandidate = Pick<
-  EventRow,
-  | 'id'
-  | 'delivery_id'
-  | 'event_type'
-  | 'action'
-  | 'repository'
-  | 'status'
-  | 'error_class'
-  | 'error_message'
-  | 'replay_count'
->;
+import type { ReplayCandidate, ReplayFilter } from '../types.js';
 
 /** Events matching every given filter; events in flight are never candidates. */
 export function selectForReplay(db: Db, filter: ReplayFilter): ReplayCandidate[] {

@@ -2,18 +2,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { LoadedConfig } from '../config/load.js';
 import { modelScope, SHORT_PAUSE_MS, spendScope } from '../limits/anthropic-gate.js';
 import { RateLimitWait } from '../limits/wait.js';
-import {
-  dropUnbilledCall,
-  recordAnalysis,
-  recordSentCall,
-  settleAtWorstCase,
-  settleCall,
-  type AnalysisOutcome,
-} from '../store/analyses.js';
-import { releaseReservation, reserveBudget, settleReservation, type Reservation } from '../store/budget.js';
-import type { Db } from '../store/open.js';
-import { activePause, type Pause } from '../store/rate-limits.js';
-import type { EventRow } from '../store/types.js';
+import type { Store } from '../store/store.js';
+import type { AnalysisOutcome, EventRow, Pause, Reservation } from '../store/types.js';
 import { parseTriage, TRIAGE_JSON_SCHEMA, type Triage } from './analysis.js';
 import { costUsd, maxCostUsd, pricesFor, promptTokenBound } from './cost.js';
 import type { RepositoryConfig } from './filter.js';
@@ -45,12 +35,16 @@ export class UnusableAnswerError extends Error {
 }
 
 /** A spend-limit stop, or a rate-limit pause of the model calls of every process longer than `atLeastMs`. */
-function modelPause(db: Db, keySha256: string, atLeastMs: number): { until: number; reason: string } | undefined {
-  const now = Date.now();
-  const spend = activePause(db, spendScope(keySha256), now);
+async function modelPause(
+  store: Store,
+  keySha256: string,
+  atLeastMs: number,
+): Promise<{ until: number; reason: string } | undefined> {
+  const spend = await store.limits.activePause(spendScope(keySha256));
   if (spend) return { until: spreadAfter(spend), reason: `${spend.reason}: model calls stopped until then` };
-  const paused = activePause(db, modelScope(keySha256), now);
-  if (paused && paused.until_at - now > atLeastMs) return { until: spreadAfter(paused), reason: paused.reason };
+  const paused = await store.limits.activePause(modelScope(keySha256));
+  if (paused && paused.until_at - store.clock() > atLeastMs)
+    return { until: spreadAfter(paused), reason: paused.reason };
   return undefined;
 }
 
@@ -65,9 +59,8 @@ function rateLimited(error: unknown): boolean {
   return status === 429 || status === 529 || error instanceof RateLimitWait || cause instanceof RateLimitWait;
 }
 
-function nextUtcMidnight(now: number): number {
-  const date = new Date(now);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1);
+function nextUtcMidnight(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`) + 86_400_000;
 }
 
 /**
@@ -76,21 +69,21 @@ function nextUtcMidnight(now: number): number {
  * spend-limit stop or a long rate-limit pause (shared by all processes) defers it until that ends.
  */
 export async function analyseEvent(args: AnalysisArgs): Promise<AnalysisResult> {
-  const { db, keySha256 } = args;
-  const paused = modelPause(db, keySha256, SHORT_PAUSE_MS);
+  const { store, keySha256 } = args;
+  const paused = await modelPause(store, keySha256, SHORT_PAUSE_MS);
   if (paused) return { kind: 'deferred', ...paused };
   try {
     return await callModel(args);
   } catch (error) {
     // The answer paused every process (spend limit, 429/529): wait with them instead of counting an attempt.
-    const pausedNow = rateLimited(error) ? modelPause(db, keySha256, 0) : undefined;
+    const pausedNow = rateLimited(error) ? await modelPause(store, keySha256, 0) : undefined;
     if (pausedNow) return { kind: 'deferred', ...pausedNow };
     throw error;
   }
 }
 
 interface AnalysisArgs {
-  db: Db;
+  store: Store;
   client: Anthropic;
   /** sha256 of the API key: names the pauses this key shares with other processes. */
   keySha256: string;
@@ -104,7 +97,7 @@ interface AnalysisArgs {
 }
 
 async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
-  const { db, client, config, repo, event, prompt, choice, signal } = args;
+  const { store, client, config, repo, event, prompt, choice, signal } = args;
   const prices = pricesFor(choice.model, config.claude.prices);
   // output_config belongs in the count too: the API adds the schema's own tokens to the prompt.
   const request = {
@@ -128,19 +121,21 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
         `one call may cost up to $${estimate.toFixed(4)}, more than the daily budget of $${smallest}`,
       );
     }
-    const now = Date.now();
-    const day = new Date(now).toISOString().slice(0, 10);
-    reservation = reserveBudget(
-      db,
-      { eventId: event.id, repository: repo.name, amountUsd: estimate, day, now },
+    const reserved = await store.ledger.reserveBudget(
+      { eventId: event.id, repository: repo.name, amountUsd: estimate },
       limits,
     );
+    reservation = reserved.reservation;
     if (!reservation) {
-      return { kind: 'deferred', until: nextUtcMidnight(now), reason: `daily budget exhausted for ${day}` };
+      return {
+        kind: 'deferred',
+        until: nextUtcMidnight(reserved.day),
+        reason: `daily budget exhausted for ${reserved.day}`,
+      };
     }
   }
 
-  const callId = recordSentCall(db, {
+  const callId = await store.ledger.recordSentCall({
     ...ledgerEntry(event, prompt, choice),
     reservedUsd: estimate,
     attempt: event.attempts,
@@ -161,14 +156,8 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
     message = data;
     requestId = request_id ?? null;
   } catch (error) {
-    if (mayHaveBeenBilled(error, callSignal)) {
-      settleAtWorstCase(db, Date.now(), callId);
-    } else {
-      db.transaction(() => {
-        dropUnbilledCall(db, callId);
-        if (reservation) releaseReservation(db, reservation, Date.now());
-      })();
-    }
+    if (mayHaveBeenBilled(error, callSignal)) await store.ledger.settleAtWorstCase(callId);
+    else await store.ledger.dropUnbilledCall(callId, reservation);
     if (deadline.aborted && !signal.aborted) throw claudeTimeout(timeoutMs, error);
     throw error;
   }
@@ -184,9 +173,9 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
         : parsed.ok
           ? 'ok'
           : 'invalid';
-  db.transaction(() => {
-    if (reservation) settleReservation(db, reservation, cost, Date.now());
-    settleCall(db, callId, {
+  await store.ledger.settleCall(
+    callId,
+    {
       response: text,
       outcome,
       analysisJson: outcome === 'ok' && parsed.ok ? JSON.stringify(parsed.triage) : null,
@@ -197,9 +186,9 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
       costUsd: cost,
       processingMs: Date.now() - started,
       requestId,
-      now: Date.now(),
-    });
-  })();
+    },
+    reservation,
+  );
   if (outcome === 'refusal') throw new UnusableAnswerError('the model refused to answer (stop_reason refusal)');
   if (outcome === 'max_tokens') {
     throw new UnusableAnswerError(`the answer was cut at max_tokens (${choice.maxTokens}); raise claude.max_tokens`);
@@ -236,8 +225,13 @@ function claudeTimeout(timeoutMs: number, cause: unknown): Error {
 }
 
 /** Without an API key nothing is sent: the rendered prompt is kept so the operator can see it. */
-export function recordUnsentPrompt(db: Db, event: EventRow, prompt: RenderedPrompt, choice: ModelChoice): void {
-  recordAnalysis(db, {
+export async function recordUnsentPrompt(
+  store: Store,
+  event: EventRow,
+  prompt: RenderedPrompt,
+  choice: ModelChoice,
+): Promise<void> {
+  await store.ledger.recordAnalysis({
     ...ledgerEntry(event, prompt, choice),
     response: null,
     outcome: 'not_sent',
@@ -262,6 +256,5 @@ function ledgerEntry(event: EventRow, prompt: RenderedPrompt, choice: ModelChoic
     template: prompt.template,
     prompt: prompt.text,
     replayGeneration: event.replay_count,
-    now: Date.now(),
   };
 }

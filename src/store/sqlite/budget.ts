@@ -1,15 +1,6 @@
 import type { Db } from './open.js';
 import { statement } from './statements.js';
-
-export interface BudgetLimits {
-  dailyUsd?: number;
-  repositoryUsd?: number;
-}
-
-export interface Reservation {
-  id: number;
-  day: string;
-}
+import type { BudgetLimits, Reservation } from '../types.js';
 
 const COMMITTED = `coalesce(sum(CASE state WHEN 'reserved' THEN reserved_usd WHEN 'settled' THEN actual_usd ELSE 0 END), 0)`;
 
