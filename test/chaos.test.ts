@@ -62,47 +62,42 @@ function issueNumberOf(request: MessagesRequest): number {
 const built = (path: string): Promise<any> => import(pathToFileURL(join(ROOT, 'dist', path)).href);
 
 /**
- * The 200 deliveries, one issue each, inserted with the store's own enqueue in one transaction (what
- * `hls queue` does per delivery; spawning it 200 times would cost ~15 s of this test's budget and is
- * covered by queue.test.ts). The issues exist in the fake GitHub too. Returns event id → issue number.
+ * The 200 deliveries, one issue each, inserted with the store's own enqueue (what `hls queue` does per
+ * delivery; spawning it 200 times would cost ~15 s of this test's budget and is covered by
+ * queue.test.ts). The issues exist in the fake GitHub too. Returns event id → issue number.
  */
 async function seed(db: string, github: FakeGitHub): Promise<Map<number, number>> {
-  const { openDatabase } = await built('store/open.js');
-  const { enqueueEvent } = await built('store/enqueue.js');
+  const { openStore } = await built('store/open-store.js');
   const { describeEvent } = await built('intake/describe.js');
   const repo = github.repo(REPO);
   const issueOfEvent = new Map<number, number>();
-  const handle = openDatabase(db, { create: true });
+  const store = await openStore(db, { create: true });
   try {
-    handle.transaction(() => {
-      const now = Date.now();
-      for (let number = 1; number <= EVENTS; number++) {
-        const payload = issuePayload(number, REPO);
-        const issue = payload.issue as { title: string; body: string };
-        repo.issues.set(number, {
-          number,
-          title: issue.title,
-          body: issue.body,
-          labels: [],
-          user: 'alice',
-          comments: [],
-        });
-        const raw = Buffer.from(JSON.stringify(payload));
-        const id: number = enqueueEvent(handle, {
-          deliveryId: `chaos-${process.pid}-${number}`,
-          eventType: 'issues',
-          ...describeEvent('issues', payload),
-          hookId: null,
-          payload: raw,
-          payloadSha256: createHash('sha256').update(raw).digest('hex'),
-          signature: null,
-          now,
-        });
-        issueOfEvent.set(id, number);
-      }
-    })();
+    for (let number = 1; number <= EVENTS; number++) {
+      const payload = issuePayload(number, REPO);
+      const issue = payload.issue as { title: string; body: string };
+      repo.issues.set(number, {
+        number,
+        title: issue.title,
+        body: issue.body,
+        labels: [],
+        user: 'alice',
+        comments: [],
+      });
+      const raw = Buffer.from(JSON.stringify(payload));
+      const id: number = await store.queue.enqueue({
+        deliveryId: `chaos-${process.pid}-${number}`,
+        eventType: 'issues',
+        ...describeEvent('issues', payload),
+        hookId: null,
+        payload: raw,
+        payloadSha256: createHash('sha256').update(raw).digest('hex'),
+        signature: null,
+      });
+      issueOfEvent.set(id, number);
+    }
   } finally {
-    handle.close();
+    await store.close();
   }
   return issueOfEvent;
 }
