@@ -45,13 +45,13 @@ export function newDatabase(dir: string): string {
 /** Whether hls has created its store at `target`: the SQLite file exists, or the database has tables. */
 export function storeCreated(target: string): boolean {
   if (!isPostgresUrl(target)) return existsSync(target);
-  const tables = psql(target, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`);
-  return Number(tables.trim()) > 0;
+  return query<{ n: number }>(target, `SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'`)[0]!.n > 0;
 }
 
 /** Whether the database at `target` exists and has table `name`. */
 export function hasTable(target: string, name: string): boolean {
-  if (isPostgresUrl(target)) return psql(target, `SELECT to_regclass(:'name') IS NOT NULL`, { name }).trim() === 't';
+  if (isPostgresUrl(target))
+    return query(target, `SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = ?`, name).length > 0;
   if (!existsSync(target)) return false;
   return query(target, `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`, name).length > 0;
 }

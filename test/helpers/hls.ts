@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
 import { isPostgresUrl } from '../../src/store/open-store.js';
-import { queryPostgres } from './psql.js';
+import { queryPostgres } from './postgres-sync.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const HLS_BIN = join(ROOT, 'bin/hls');
