@@ -38,7 +38,7 @@ describe('hls prune', () => {
     const readings = query<{ n: number }>(s.db, 'SELECT count(*) AS n FROM rate_limit_history')[0]!.n;
     const limits = query<{ n: number }>(
       s.db,
-      'SELECT count(*) AS n FROM (SELECT DISTINCT api, key_sha256, resource FROM rate_limit_history)',
+      'SELECT count(*) AS n FROM (SELECT DISTINCT api, key_sha256, resource FROM rate_limit_history) AS limits',
     )[0]!.n;
     expect(limits).toBeGreaterThanOrEqual(2); // GitHub core and at least one Anthropic limit
     expect(readings).toBeGreaterThan(limits);

@@ -61,7 +61,10 @@ export function hasTable(target: string, name: string): boolean {
  * and after a command that must write nothing): the SQLite file and its WAL, or a pg_dump of the database.
  */
 export function storedText(target: string): string {
-  if (isPostgresUrl(target)) return execFileSync('pg_dump', ['-d', target], { encoding: 'utf8' });
+  if (isPostgresUrl(target)) {
+    // Without the random \restrict key recent pg_dump versions put in every dump.
+    return execFileSync('pg_dump', ['-d', target], { encoding: 'utf8' }).replace(/^\\(un)?restrict .*$/gm, '');
+  }
   const wal = `${target}-wal`;
   return [target, wal]
     .filter((file) => file === target || existsSync(file))
