@@ -196,10 +196,12 @@ describe('Anthropic pauses shared by every worker process', () => {
     }
     const [pause] = pauses(s.db);
     expect(pause).toMatchObject({ scope: `anthropic-spend:${ANTHROPIC_KEY}`, hits: 1 });
-    // The gate sets the end from its clock; the store stamps the start when it writes (PostgreSQL: the
-    // server's clock, a round trip later), so the recorded span is the 6 s recheck less those ms.
-    expect(pause!.until_at - pause!.started_at).toBeLessThanOrEqual(6000);
-    expect(pause!.until_at - pause!.started_at).toBeGreaterThan(5900);
+    // The stop lasts the 6 s recheck from the refused call (measured from the fake's record of it: the
+    // store stamps started_at when it writes the row, on PostgreSQL with the server's clock, a little later).
+    const [refused] = s.anthropic.messageCalls();
+    expect(pause!.until_at - refused!.at).toBeGreaterThanOrEqual(6000);
+    expect(pause!.until_at - refused!.at).toBeLessThan(8000);
+    expect(pause!.started_at).toBeGreaterThanOrEqual(refused!.at);
     const held = query<{ state: string }>(s.db, 'SELECT state FROM budget_reservations');
     expect(held).toEqual([{ state: 'released' }]);
     expect(s.github.writes()).toHaveLength(0);
