@@ -62,9 +62,9 @@ function issueNumberOf(request: MessagesRequest): number {
 const built = (path: string): Promise<any> => import(pathToFileURL(join(ROOT, 'dist', path)).href);
 
 /**
- * The 200 deliveries, one issue each, inserted with the store's own enqueue (what `hls queue` does per
- * delivery; spawning it 200 times would cost ~15 s of this test's budget and is covered by
- * queue.test.ts). The issues exist in the fake GitHub too. Returns event id → issue number.
+ * The 200 deliveries, one issue each, inserted with the store's own enqueue (what
+ * `hls queue` does per delivery; spawning it 200 times would cost ~15 s of this test's budget and is
+ * covered by queue.test.ts). The issues exist in the fake GitHub too. Returns event id → issue number.
  */
 async function seed(db: string, github: FakeGitHub): Promise<Map<number, number>> {
   const { openStore } = await built('store/open-store.js');

@@ -13,7 +13,7 @@ export function databaseRefusal(error: unknown, target?: string): CliError | und
   if (isCorruption(error)) {
     return new CliError(
       `database ${target ? `${describeTarget(target)} ` : ''}is corrupt (${(error as { code: string }).code}: ` +
-        `${(error as Error).message}): stop the workers, run hls doctor, restore it from a backup`,
+        `${(error as Error).message}): stop the workers, run hls doctor, restore the file from a backup`,
       EXIT.IO_ERROR,
     );
   }

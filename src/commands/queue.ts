@@ -6,6 +6,7 @@ import { isValidSignature } from '../intake/signature.js';
 import { visible } from '../intake/visible.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { databaseTarget } from '../config/database-target.js';
+import { DatabaseMissingError } from '../store/errors.js';
 import { openStore } from '../store/open-store.js';
 import type { NewEvent } from '../store/types.js';
 import { databaseRefusal } from './database-errors.js';
@@ -96,9 +97,12 @@ async function store(database: string, budgetMs: number, event: NewEvent): Promi
       busyTimeoutMs: budgetMs,
       synchronous: 'FULL',
       maxConnections: 1,
+      statementTimeoutMs: budgetMs,
     });
     return await opened.queue.enqueue(event);
   } catch (error) {
+    // A PostgreSQL database is made by its operator, never by the relay: a missing one is configuration.
+    if (error instanceof DatabaseMissingError) throw new CliError(error.message, EXIT.CONFIG);
     const refusal = databaseRefusal(error, database);
     if (refusal) throw refusal;
     const code = (error as { code?: string }).code ?? '';

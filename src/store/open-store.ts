@@ -12,6 +12,8 @@ export interface OpenOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** PostgreSQL: connections this process may open (a short command needs one). */
   maxConnections?: number;
+  /** PostgreSQL: a statement (a lock wait included) that runs longer fails, so a deadline holds. */
+  statementTimeoutMs?: number;
 }
 
 /** `postgres://` or `postgresql://`: the PostgreSQL backend; anything else is an SQLite file path. */

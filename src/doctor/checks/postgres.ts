@@ -7,11 +7,9 @@ export async function checkPostgres(url: string): Promise<Check[]> {
   const where = describeTarget(url);
   const found = await inspectPostgres(url);
   if (!found.reachable) {
-    const reason = `${where} cannot be reached: ${found.error ?? 'no answer'}`;
-    return [
-      fail('database', `${reason}: check the host, port, credentials (URL, PGPASSWORD or ~/.pgpass) and sslmode`),
-      skip('database schema', reason),
-    ];
+    const reason =
+      found.error ?? `${where} cannot be reached: check database.url, PGPASSWORD or ~/.pgpass, and sslmode`;
+    return [fail('database', reason), skip('database schema', 'the database cannot be reached')];
   }
   const database = ok('database', `${where} (PostgreSQL, reachable)`);
   if (found.owner === 'foreign') {

@@ -1,5 +1,5 @@
 import type { Db } from './open.js';
-import { waitingCondition } from '../pause-scopes.js';
+import { liftedPause, waitingCondition } from '../pause-scopes.js';
 import type { Pause, ResumedPause, ResumeRequest } from '../types.js';
 import { activePauses } from './rate-limits.js';
 import { statement } from './statements.js';
@@ -21,17 +21,7 @@ export function resumePauses(db: Db, request: ResumeRequest & { now: number }): 
       .filter(request.select)
       .map((pause): ResumedPause => {
         const waiting = statement(db, `SELECT count(*) AS n ${waitingEvents(pause)}`).get({ now }) as { n: number };
-        const resumed: ResumedPause = {
-          scope: pause.scope,
-          reason: pause.reason,
-          started_at: pause.started_at,
-          until_at: pause.until_at,
-          hits: pause.hits,
-          resumed_at: now,
-          resumed_by: request.by,
-          note: request.note,
-          events_resumed: waiting.n,
-        };
+        const resumed = liftedPause(pause, request, now, waiting.n);
         if (request.dryRun) return resumed;
         statement(
           db,
