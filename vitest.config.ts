@@ -38,6 +38,8 @@ const ON_BOTH_BACKENDS = [
  * - database-identity, foreign-database, schema: SQLite files (foreign, old-schema, corrupt) opened directly.
  * - full-disk: a full tmpfs under the SQLite file.
  * - load: the slow load test (the relay under load); its claim figures are bench/'s job on PostgreSQL.
+ * - postgres-store, postgres-passfile: the PostgreSQL backend's own tests, which start their own cluster;
+ *   they run once, in the sqlite project.
  */
 
 const POSTGRES_REQUIRED = Boolean(process.env.CI || process.env.HLS_REQUIRE_POSTGRES);
