@@ -56,6 +56,9 @@ function postgresProject(): TestProjectInlineConfiguration | undefined {
   return {
     test: {
       ...shared,
+      // Every hls process also connects to the server: the longest files (40 sequential `hls queue` runs
+      // and two workers) took 55-60 s on a loaded 2-core machine.
+      testTimeout: 120_000,
       name: 'postgres',
       include: ON_BOTH_BACKENDS.map((name) => `test/${name}.test.ts`),
       env: { HLS_TEST_BACKEND: 'postgres' },
