@@ -2,8 +2,18 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BACKEND, itOn } from './helpers/backend.js';
 import { query, ROOT, runHls, type RunResult } from './helpers/hls.js';
 import { queuePayload, stage, type Stage } from './helpers/pipeline.js';
+
+/** Tests of the SQLite file's own checks: its mode, quick_check, WAL journal, PRAGMA user_version, absence. */
+const itOnSqliteFile = itOn('sqlite', 'hls doctor checks of the SQLite file (mode, quick_check, WAL, user_version)');
+
+/** The database checks of hls doctor, in order: the SQLite file has three of its own. */
+const DATABASE_CHECKS =
+  BACKEND === 'sqlite'
+    ? ['database', 'database schema', 'database integrity', 'database journal', 'database mode']
+    : ['database', 'database schema'];
 
 const EXAMPLE_HOOKS = join(ROOT, 'examples/webhook/hooks.json');
 const WEBHOOK_SECRET = 'whsec-doctor-test-5f1c0e';
@@ -58,14 +68,10 @@ describe('hls doctor', () => {
     const s = await setup();
     const result = await doctor(fullEnv(s), '--hooks', EXAMPLE_HOOKS);
     expect(result.code).toBe(0);
-    expect(lines(result).map((line) => line.slice(0, 5))).toEqual(Array(12).fill('OK   '));
+    expect(lines(result).map((line) => line.slice(0, 5))).toEqual(Array(7 + DATABASE_CHECKS.length).fill('OK   '));
     expect(lines(result).map((line) => line.slice(5, line.indexOf(': ')))).toEqual([
       'config',
-      'database',
-      'database schema',
-      'database integrity',
-      'database journal',
-      'database mode',
+      ...DATABASE_CHECKS,
       'github token',
       'anthropic key',
       'hooks file',
@@ -74,11 +80,15 @@ describe('hls doctor', () => {
       'hook github signature',
     ]);
     expect(lineOf(result, 'config')).toBe(`OK   config: ${s.config} (1 repository)`);
-    expect(lineOf(result, 'database')).toMatch(new RegExp(`^OK   database: ${s.db} \\(.+, writable\\)$`));
     expect(lineOf(result, 'database schema')).toMatch(/^OK   database schema: version \d+$/);
-    expect(lineOf(result, 'database integrity')).toBe('OK   database integrity: quick_check ok');
-    expect(lineOf(result, 'database journal')).toBe('OK   database journal: wal');
-    expect(lineOf(result, 'database mode')).toMatch(/^OK   database mode: 0600, owner uid \d+$/);
+    if (BACKEND === 'sqlite') {
+      expect(lineOf(result, 'database')).toMatch(new RegExp(`^OK   database: ${s.db} \\(.+, writable\\)$`));
+      expect(lineOf(result, 'database integrity')).toBe('OK   database integrity: quick_check ok');
+      expect(lineOf(result, 'database journal')).toBe('OK   database journal: wal');
+      expect(lineOf(result, 'database mode')).toMatch(/^OK   database mode: 0600, owner uid \d+$/);
+    } else {
+      expect(lineOf(result, 'database')).toBe(`OK   database: ${s.db} (PostgreSQL, reachable)`);
+    }
     expect(lineOf(result, 'github token')).toBe(
       `OK   github token: hls-bot (User, scopes: repo) on ${s.github.url}; rate limit 4999/5000 left`,
     );
@@ -135,7 +145,7 @@ describe('hls doctor', () => {
     expect(s.anthropic.requests).toEqual([]);
   });
 
-  it('fails a database that group or others can read, with the chmod to run', async () => {
+  itOnSqliteFile('fails a database that group or others can read, with the chmod to run', async () => {
     const s = await setup();
     chmodSync(s.db, 0o644);
     const result = await doctor(fullEnv(s));
@@ -147,7 +157,7 @@ describe('hls doctor', () => {
     expectNoSecrets(result, 'ghp_test', 'sk-ant-test');
   });
 
-  it('fails a database from a newer hls, and leaves it alone', async () => {
+  itOnSqliteFile('fails a database from a newer hls, and leaves it alone', async () => {
     const s = await setup();
     const version = query<{ user_version: number }>(s.db, 'PRAGMA user_version')[0]!.user_version;
     const db = new Database(s.db);
@@ -164,7 +174,7 @@ describe('hls doctor', () => {
     expect(query<{ user_version: number }>(s.db, 'PRAGMA user_version')[0]!.user_version).toBe(version + 1);
   });
 
-  it('fails a missing database with a hint, and does not create it', async () => {
+  itOnSqliteFile('fails a missing database with a hint, and does not create it', async () => {
     const s = await setup({ database: false });
     const result = await doctor(fullEnv(s));
     expect(result.code).toBe(1);
@@ -242,7 +252,7 @@ describe('hls doctor', () => {
     expect(lineOf(result, 'hook gh signature')).toMatch(/^FAIL hook gh signature: no payload-hmac-sha256 rule: /);
   });
 
-  it('--json prints { ok, checks } with the same verdicts', async () => {
+  itOnSqliteFile('--json prints { ok, checks } with the same verdicts', async () => {
     const s = await setup();
     chmodSync(s.db, 0o640);
     const result = await doctor(fullEnv(s), '--json', '--hooks', EXAMPLE_HOOKS);

@@ -3,10 +3,9 @@
 // stack trace), a stored body keeps its exact bytes, and the worker ends every stored event as skipped
 // with a reason without crashing. The README's "Hostile input" table documents exactly these outcomes.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventRow as StoredEvent } from '../src/store/types.js';
+import { newDatabase, storeCreated } from './helpers/backend.js';
 import { finished, query, runHls, startHls, tempDir, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 
@@ -207,7 +206,7 @@ describe('hostile input through hls queue and hls worker --once (no config)', ()
   for (const c of CASES) {
     describe(c.name, () => {
       const dir = tempDir('hls-hostile-');
-      const db = join(dir, 'hls.db');
+      const db = newDatabase(dir);
       const delivery = `hostile-${process.pid}-${++counter}`;
       let body: Buffer = Buffer.alloc(0);
       let queued: RunResult;
@@ -239,7 +238,7 @@ describe('hostile input through hls queue and hls worker --once (no config)', ()
 
       if (!c.stored) {
         it('stores nothing', () => {
-          if (existsSync(db)) expect(query(db, 'SELECT count(*) AS n FROM webhook_events')).toEqual([{ n: 0 }]);
+          if (storeCreated(db)) expect(query(db, 'SELECT count(*) AS n FROM webhook_events')).toEqual([{ n: 0 }]);
         });
         return;
       }

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type FakeLabel } from './fakes/github.js';
 import { itChecksTheToken, setupGitHub, type GitHubSetup, type GitHubSetupOptions } from './helpers/github-config.js';
+import { storeCreated } from './helpers/backend.js';
 import { query, runHls } from './helpers/hls.js';
 import { writeBody } from './helpers/payloads.js';
 
@@ -137,7 +137,7 @@ describe('hls labels sync', () => {
     expect(result.stdout).toContain(`${WIDGETS}: would create 2, would update 2, 1 unchanged (dry run)\n`);
     expect(s.fake.writes()).toEqual([]);
     expect(labelsOf(s, WIDGETS)).toEqual(EXISTING);
-    expect(existsSync(s.db)).toBe(false);
+    expect(storeCreated(s.db)).toBe(false);
   });
 
   it('without a queue database it syncs the labels and creates none (only queue and worker create it)', async () => {
@@ -145,7 +145,7 @@ describe('hls labels sync', () => {
     const result = await sync(s, '--repo', DOCS);
     expect(result.code).toBe(0);
     expect(labelsOf(s, DOCS)).toEqual([{ name: 'docs', color: '0075ca', description: 'Documentation' }]);
-    expect(existsSync(s.db)).toBe(false);
+    expect(storeCreated(s.db)).toBe(false);
   });
 
   it('--json prints the created, updated and unchanged labels per repository', async () => {

@@ -118,7 +118,8 @@ describe('the ledger of model calls', () => {
     const spent = cut!.claude_cost_usd + answered!.claude_cost_usd;
     const [day] = query<{ claude_analyses: number; total_cost_usd: number }>(
       s.db,
-      `SELECT claude_analyses, total_cost_usd FROM daily_stats WHERE date = date('now')`,
+      'SELECT claude_analyses, total_cost_usd FROM daily_stats WHERE date = ?',
+      new Date().toISOString().slice(0, 10),
     );
     expect(day!.claude_analyses).toBe(2);
     expect(day!.total_cost_usd).toBeCloseTo(spent, 12);

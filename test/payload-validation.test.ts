@@ -1,9 +1,10 @@
 // Payload fields that build GitHub paths or prompts are validated or capped before use: through the real
 // `hls queue` and `hls worker --once` against the loopback fakes, asserting the requests the fakes got.
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { capPayload, capText, MAX_ITEMS, NAME_CHARS, TEXT_CHARS } from '../src/pipeline/cap.js';
+import { storeCreated } from './helpers/backend.js';
 import { query, ROOT, runHls } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 import { REPO, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
@@ -226,7 +227,7 @@ describe('hls queue refuses deeply nested JSON', () => {
     const result = await queueRaw(s, 'issues', body);
     expect(result.code).toBe(65);
     expect(result.stdout).toBe('error: body is nested deeper than 64 levels\n');
-    expect(existsSync(s.db)).toBe(false);
+    expect(storeCreated(s.db)).toBe(false);
   });
 
   it('stores a payload nested exactly 64 levels deep and refuses 65', async () => {

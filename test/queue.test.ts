@@ -1,13 +1,16 @@
 // `hls queue`: the contract of DESIGN.md section 2, checked only through the real `bin/hls queue`
-// process: its single stdout line, its exit code and the rows it leaves in the SQLite file.
+// process: its single stdout line, its exit code and the rows it leaves in the database (SQLite or PostgreSQL).
 import Database from 'better-sqlite3';
 import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { closedPortUrl, startSilentServer } from './fakes/silent.js';
+import { BACKEND, describeOn, hasTable, itOn, newDatabase, storeCreated } from './helpers/backend.js';
 import { finished, query, ROOT, runHls, startHls, tempDir, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
+import { databaseSection } from './helpers/setup.js';
 import type { EventRow as StoredEvent } from '../src/store/types.js';
 
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
@@ -56,23 +59,21 @@ function expectError(result: RunResult, exitCode: number, message?: RegExp): str
   return line;
 }
 
-/** Number of stored events; 0 when the file or its schema does not exist. */
-function storedCount(dbPath: string): number {
-  if (!existsSync(dbPath)) return 0;
-  const tables = query(dbPath, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'webhook_events'");
-  if (tables.length === 0) return 0;
-  return query<{ n: number }>(dbPath, 'SELECT count(*) AS n FROM webhook_events')[0]!.n;
+/** Number of stored events; 0 when the database or its schema does not exist. */
+function storedCount(db: string): number {
+  if (!hasTable(db, 'webhook_events')) return 0;
+  return query<{ n: number }>(db, 'SELECT count(*) AS n FROM webhook_events')[0]!.n;
 }
 
 function rows(dbPath: string): EventRow[] {
   return query<EventRow>(dbPath, 'SELECT * FROM webhook_events ORDER BY id');
 }
 
-/** A temp dir with a database path and an issues.opened body file in it. */
+/** A temp dir with an issues.opened body file in it, and a new database of the test backend. */
 function setup(): { dir: string; db: string; body: Buffer; bodyFile: string } {
   const dir = tempDir('hls-queue-');
   const body = Buffer.from(JSON.stringify(issuePayload(7), null, 2));
-  return { dir, db: join(dir, 'queue.db'), body, bodyFile: writeBody(dir, 'body.json', body) };
+  return { dir, db: newDatabase(dir), body, bodyFile: writeBody(dir, 'body.json', body) };
 }
 
 function queueArgs(bodyFile: string, delivery = newDelivery(), event = 'issues'): string[] {
@@ -353,67 +354,77 @@ describe('hls queue database path: --db > HLS_DB > config database.path > ./hls.
 
   it('prefers --db over HLS_DB over the config', async () => {
     const { dir, bodyFile } = setup();
-    const [flagDb, envDb] = [join(dir, 'flag.db'), join(dir, 'env.db')];
-    const cfg = config(join(dir, 'etc'), 'database:\n  path: config.db\n');
-    const configDb = join(dir, 'etc', 'config.db');
+    const [flagDb, envDb, configDb] = ['flag', 'env', 'etc'].map((name) => {
+      mkdirSync(join(dir, name));
+      return newDatabase(join(dir, name));
+    }) as [string, string, string];
+    const cfg = config(join(dir, 'etc'), JSON.stringify({ database: databaseSection(configDb) }));
 
     expectQueued(
       await runHls([...queueArgs(bodyFile), '--db', flagDb, '--config', cfg], { env: { HLS_DB: envDb }, cwd: dir }),
       'issues.opened',
       'octo-org/widgets',
     );
-    expect([storedCount(flagDb), existsSync(envDb), existsSync(configDb)]).toEqual([1, false, false]);
+    expect([storedCount(flagDb), storeCreated(envDb), storeCreated(configDb)]).toEqual([1, false, false]);
 
     expectQueued(
       await runHls([...queueArgs(bodyFile), '--config', cfg], { env: { HLS_DB: envDb }, cwd: dir }),
       'issues.opened',
       'octo-org/widgets',
     );
-    expect([storedCount(flagDb), storedCount(envDb), existsSync(configDb)]).toEqual([1, 1, false]);
+    expect([storedCount(flagDb), storedCount(envDb), storeCreated(configDb)]).toEqual([1, 1, false]);
   });
 
-  it('resolves a relative database.path against the config file directory, via --config and HLS_CONFIG', async () => {
-    const { dir, bodyFile } = setup();
-    const work = join(dir, 'work');
-    mkdirSync(work);
-    const cfgA = config(join(dir, 'a'), 'database:\n  path: data/a.db\n');
-    const cfgB = config(join(dir, 'b'), 'database:\n  path: b.db\n');
-    mkdirSync(join(dir, 'a', 'data'));
+  const itOnSqlitePaths = itOn('sqlite', 'database.path and ./hls.db name SQLite files');
 
-    // --config beats HLS_CONFIG.
-    expectQueued(
-      await runHls([...queueArgs(bodyFile), '--config', cfgA], { env: { HLS_CONFIG: cfgB }, cwd: work }),
-      'issues.opened',
-      'octo-org/widgets',
-    );
-    expect([storedCount(join(dir, 'a', 'data', 'a.db')), existsSync(join(dir, 'b', 'b.db'))]).toEqual([1, false]);
+  itOnSqlitePaths(
+    'resolves a relative database.path against the config file directory, via --config and HLS_CONFIG',
+    async () => {
+      const { dir, bodyFile } = setup();
+      const work = join(dir, 'work');
+      mkdirSync(work);
+      const cfgA = config(join(dir, 'a'), 'database:\n  path: data/a.db\n');
+      const cfgB = config(join(dir, 'b'), 'database:\n  path: b.db\n');
+      mkdirSync(join(dir, 'a', 'data'));
 
-    // HLS_CONFIG alone, named relative to the working directory.
-    expectQueued(
-      await runHls(queueArgs(bodyFile), { env: { HLS_CONFIG: '../b/hls.yml' }, cwd: work }),
-      'issues.opened',
-      'octo-org/widgets',
-    );
-    expect(storedCount(join(dir, 'b', 'b.db'))).toBe(1);
-    expect(existsSync(join(work, 'b.db'))).toBe(false);
-    expect(existsSync(join(work, 'hls.db'))).toBe(false);
-  });
+      // --config beats HLS_CONFIG.
+      expectQueued(
+        await runHls([...queueArgs(bodyFile), '--config', cfgA], { env: { HLS_CONFIG: cfgB }, cwd: work }),
+        'issues.opened',
+        'octo-org/widgets',
+      );
+      expect([storedCount(join(dir, 'a', 'data', 'a.db')), existsSync(join(dir, 'b', 'b.db'))]).toEqual([1, false]);
 
-  it('falls back to ./hls.db in the working directory', async () => {
+      // HLS_CONFIG alone, named relative to the working directory.
+      expectQueued(
+        await runHls(queueArgs(bodyFile), { env: { HLS_CONFIG: '../b/hls.yml' }, cwd: work }),
+        'issues.opened',
+        'octo-org/widgets',
+      );
+      expect(storedCount(join(dir, 'b', 'b.db'))).toBe(1);
+      expect(existsSync(join(work, 'b.db'))).toBe(false);
+      expect(existsSync(join(work, 'hls.db'))).toBe(false);
+    },
+  );
+
+  itOnSqlitePaths('falls back to ./hls.db in the working directory', async () => {
     const { dir, bodyFile } = setup();
     expectQueued(await runHls(queueArgs(bodyFile), { cwd: dir }), 'issues.opened', 'octo-org/widgets');
     expect(storedCount(join(dir, 'hls.db'))).toBe(1);
   });
 
-  it('falls back to ./hls.db in the working directory also when the config has no database.path', async () => {
-    const { dir, bodyFile } = setup();
-    mkdirSync(join(dir, 'etc'));
-    writeFileSync(join(dir, 'etc', 'hls.yml'), 'logging:\n  level: warn\n');
-    const result = await runHls([...queueArgs(bodyFile), '--config', 'etc/hls.yml'], { cwd: dir });
-    expectQueued(result, 'issues.opened', 'octo-org/widgets');
-    expect(storedCount(join(dir, 'hls.db'))).toBe(1);
-    expect(existsSync(join(dir, 'etc', 'hls.db'))).toBe(false);
-  });
+  itOnSqlitePaths(
+    'falls back to ./hls.db in the working directory also when the config has no database.path',
+    async () => {
+      const { dir, bodyFile } = setup();
+      mkdirSync(join(dir, 'etc'));
+      writeFileSync(join(dir, 'etc', 'hls.yml'), 'logging:\n  level: warn\n');
+      const result = await runHls([...queueArgs(bodyFile), '--config', 'etc/hls.yml'], { cwd: dir });
+      expectQueued(result, 'issues.opened', 'octo-org/widgets');
+      expect(storedCount(join(dir, 'hls.db'))).toBe(1);
+      expect(existsSync(join(dir, 'etc', 'hls.db'))).toBe(false);
+    },
+  );
 });
 
 describe('hls queue rejects bad input with its exit code and stores nothing', () => {
@@ -661,7 +672,35 @@ describe('hls queue signature re-verification', () => {
   });
 });
 
-describe('hls queue when the database is unavailable', () => {
+describeOn('postgres', 'a PostgreSQL server that cannot be reached')('hls queue when PostgreSQL is unavailable', () => {
+  const PASSWORD = 'pw-never-printed-4711';
+  /** The PostgreSQL URL of a loopback `http://127.0.0.1:PORT` server, with a password. */
+  const postgresUrlAt = (httpUrl: string): string => `${httpUrl.replace('http://', `postgres://hls:${PASSWORD}@`)}/hls`;
+
+  it('exits 75 at once when nothing listens on the port, without printing the password', async () => {
+    const { bodyFile } = setup();
+    const result = await runHls(queueArgs(bodyFile), { env: { HLS_DB: postgresUrlAt(await closedPortUrl()) } });
+    expectError(result, 75, /database/);
+    expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+  });
+
+  it('exits 75 within the 10 s window when the server accepts and never answers', async () => {
+    const { bodyFile } = setup();
+    const silent = await startSilentServer();
+    try {
+      const started = Date.now();
+      const result = await runHls(queueArgs(bodyFile), { env: { HLS_DB: postgresUrlAt(silent.url) } });
+      expectError(result, 75, /database/);
+      expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+      expect(silent.connections).toBeGreaterThan(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await silent.close();
+    }
+  }, 20_000);
+});
+
+describeOn('sqlite', 'locks and paths of the SQLite file')('hls queue when the database is unavailable', () => {
   it('exits 75 when HLS_DB points into a directory that does not exist', async () => {
     const { dir, bodyFile } = setup();
     const db = join(dir, 'no', 'such', 'dir', 'queue.db');
@@ -735,7 +774,7 @@ describe('hls queue when the database is unavailable', () => {
   });
 });
 
-describe('hls queue database file', () => {
+describeOn('sqlite', 'the SQLite file: mode, WAL, user_version')('hls queue database file', () => {
   it('creates a private WAL database at the current schema version (5)', async () => {
     const { db, bodyFile } = setup();
     expectQueued(await runHls(queueArgs(bodyFile), { env: { HLS_DB: db } }), 'issues.opened', 'octo-org/widgets');
@@ -773,7 +812,7 @@ describe('hls queue under concurrency', () => {
     expect(stored.map((row) => row.id).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(stored.map((row) => row.delivery_id))).toEqual(new Set(deliveries));
     expect(query(db, 'SELECT count(*) AS n FROM event_history')).toEqual([{ n: 50 }]);
-    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
+    if (BACKEND === 'sqlite') expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
   }, 40_000);
 
   it('20 processes with the same delivery id store it once', async () => {
@@ -832,7 +871,8 @@ describe('hls queue hot path', () => {
     const plain = await runHls(queueArgs(bodyFile), { env: { HLS_DB: db, NODE_DEBUG: 'module' } });
     expect(plain.code, plain.stdout).toBe(0);
     expect(plain.stdout).toMatch(/^queued \d+ issues\.opened octo-org\/widgets\n$/);
-    expect([...loadedPackages(plain.stderr)]).toEqual(['better-sqlite3']);
+    // better-sqlite3 loads its native addon from node_modules; postgres.js is inside the bundle.
+    expect([...loadedPackages(plain.stderr)]).toEqual(BACKEND === 'sqlite' ? ['better-sqlite3'] : []);
     expect(plain.stderr).not.toMatch(/dist\/cli\.js/);
 
     // Positive control: the same probe does see yaml and zod when the config path is taken.

@@ -1,10 +1,11 @@
 // The real relay end to end: adnanh/webhook 2.8.0 with examples/webhook/hooks.json, signed requests over
-// loopback HTTP, handle-github-event.sh, `hls queue`, and the rows it leaves in SQLite.
+// loopback HTTP, handle-github-event.sh, `hls queue`, and the rows it leaves in the database.
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import type { EventRow as StoredEvent } from '../src/store/types.js';
+import { storeCreated } from './helpers/backend.js';
 import { query } from './helpers/hls.js';
 import { issuePayload } from './helpers/payloads.js';
 import { describeWithRelay, HOOK_ID, sign, startRelay, type DeliveryOptions, type Relay } from './helpers/relay.js';
@@ -28,7 +29,7 @@ describeWithRelay('test/relay.test.ts', 'relay (adnanh/webhook) in front of hls 
   });
 
   afterAll(async () => {
-    const stored = dbPath && existsSync(dbPath) ? rowCount() : 0;
+    const stored = dbPath && storeCreated(dbPath) ? rowCount() : 0;
     console.log(
       `relay: ${counts.sent} deliveries sent, ${stored} stored, ${counts.duplicates} duplicates, ${counts.rejected} rejected`,
     );
@@ -51,7 +52,7 @@ describeWithRelay('test/relay.test.ts', 'relay (adnanh/webhook) in front of hls 
   }
 
   function rows(delivery: string): EventRow[] {
-    if (!existsSync(dbPath)) return [];
+    if (!storeCreated(dbPath)) return [];
     return query<EventRow>(dbPath, 'SELECT * FROM webhook_events WHERE delivery_id = ?', delivery);
   }
 

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SPEND_LIMIT_REPLY } from './fakes/anthropic.js';
+import { BACKEND } from './helpers/backend.js';
 import { query, runHls, waitFor } from './helpers/hls.js';
 import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';
 
@@ -98,7 +99,12 @@ describe('hls resume', () => {
     expect(none.code).toBe(64);
     const missing = await runHls(['resume', 'all'], { env: s.env });
     expect(missing.code).toBe(66);
-    expect(missing.stderr).toMatch(/^error: database \S+ does not exist/);
+    // A new SQLite file does not exist yet; a new PostgreSQL database exists but holds nothing.
+    expect(missing.stderr).toMatch(
+      BACKEND === 'sqlite'
+        ? /^error: database \S+ does not exist/
+        : /^error: database \S+ is empty: nothing has been queued/,
+    );
     const help = await runHls(['resume', '--help'], { env: s.env });
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: hls resume \[options\] <kind>\n/);

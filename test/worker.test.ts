@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { finished, query, runHls, startHls, waitFor } from './helpers/hls.js';
 import { writeBody } from './helpers/payloads.js';
-import { queueFile, queueIssue, workspace, type Workspace } from './helpers/setup.js';
+import { databaseSection, queueFile, queueIssue, workspace, type Workspace } from './helpers/setup.js';
 
 interface Row {
   id: number;
@@ -153,7 +153,9 @@ describe('hls worker', () => {
     const retry = steps.find((h) => h.to_status === 'retry')!;
     const reclaim = steps.filter((h) => h.to_status === 'processing')[1]!;
     expect(retry.error_class).toBe('transient:http_429');
-    expect(reclaim.at - retry.at).toBeGreaterThanOrEqual(1000);
+    // Both times are written after the worker chose the run time (the retry row a few ms after the choice),
+    // so allow those ms; without Retry-After the 50 ms backoff would bring the event back ~20 times sooner.
+    expect(reclaim.at - retry.at).toBeGreaterThanOrEqual(950);
     expect(effects(ws)).toHaveLength(2);
   });
 
@@ -230,8 +232,9 @@ describe('hls worker', () => {
   });
 
   it('on SIGTERM finishes in-flight events within the grace period and returns the rest uncounted', async () => {
-    const ws = workspace({ grace_seconds: 1.5 });
-    const quick = await queueIssue(ws, { sleep_ms: 400 });
+    // `quick` takes 1 s, time enough to see both claims before it finishes (and its slot takes `waiting`).
+    const ws = workspace({ grace_seconds: 2.5 });
+    const quick = await queueIssue(ws, { sleep_ms: 1000 });
     const slow = await queueIssue(ws, { sleep_ms: 30_000 });
     const waiting = await queueIssue(ws);
     const worker = startHls(['worker', '--id', 'drainer', '--concurrency', '2'], { env: ws.env });
@@ -277,7 +280,7 @@ describe('hls worker', () => {
     writeBody(
       ws.dir,
       'broken.yaml',
-      JSON.stringify({ database: { path: ws.db }, handlers: { issues: './missing.mjs' } }),
+      JSON.stringify({ database: databaseSection(ws.db), handlers: { issues: './missing.mjs' } }),
     );
     const result = await runHls(['worker', '--once', '--config', broken]);
     expect(result.code).toBe(78);

@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
+import { isPostgresUrl } from '../../src/store/open-store.js';
+import { queryPostgres } from './postgres-sync.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const HLS_BIN = join(ROOT, 'bin/hls');
@@ -69,9 +71,13 @@ export function tempDir(prefix = 'hls-test-'): string {
   return dir;
 }
 
-/** Reads rows straight from the database file, as an operator with sqlite3 would. */
-export function query<T = Record<string, unknown>>(dbPath: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+/**
+ * Reads rows straight from the database, as an operator with sqlite3 or psql would: `target` is an
+ * SQLite file path or a postgres:// URL; `?` placeholders take `params`.
+ */
+export function query<T = Record<string, unknown>>(target: string, sql: string, ...params: unknown[]): T[] {
+  if (isPostgresUrl(target)) return queryPostgres<T>(target, sql, params);
+  const db = new Database(target, { readonly: true, fileMustExist: true });
   try {
     return db.prepare(sql).all(...params) as T[];
   } finally {

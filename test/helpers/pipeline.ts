@@ -2,8 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions } from '../fakes/anthropic.js';
 import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../fakes/github.js';
+import { newDatabase } from './backend.js';
 import { runHls, tempDir } from './hls.js';
 import { issuePayload, writeBody } from './payloads.js';
+import { databaseSection } from './setup.js';
 
 export const REPO = 'octo-org/widgets';
 export const LABELS = [
@@ -46,10 +48,10 @@ export async function stage(
   const github = await startFakeGitHub(options.github);
   const repo = github.repo(REPO);
   repo.labels.push(...LABELS);
-  const db = join(dir, 'hls.db');
+  const db = newDatabase(dir);
   const config = join(dir, 'settings.yaml');
   const base = {
-    database: { path: db },
+    database: databaseSection(db),
     github: { api_url: github.url, pacing: { enabled: false } },
     claude: { base_url: anthropic.url, model: 'claude-sonnet-5-5', max_tokens: 1000 },
     repositories: [

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { describe, it } from 'vitest';
+import { newDatabase } from './backend.js';
 import { cleanEnv, HLS_BIN, ROOT, waitFor } from './hls.js';
 
 /** The first executable `name` on PATH, or undefined. */
@@ -131,7 +132,7 @@ export interface StartRelayOptions {
   secret?: string;
   /** Default: a new temp directory. */
   dir?: string;
-  /** Default: `dir`/hls.db. */
+  /** Default: a new database of the test backend (SQLite: `dir`/hls.db). */
   dbPath?: string;
   /** More environment for the relay (and so for `hls queue`). */
   env?: NodeJS.ProcessEnv;
@@ -146,7 +147,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Relay
   const binary = options.binary ?? RELAY_BINARY;
   if (!binary) throw new Error('the `webhook` relay is not on PATH');
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'hls-relay-'));
-  const dbPath = options.dbPath ?? join(dir, 'hls.db');
+  const dbPath = options.dbPath ?? newDatabase(dir);
   const secret = options.secret ?? `relay-test-${randomUUID()}`;
   const logLimit = options.logLimit ?? 256 * 1024;
   const hooksPath = writeHooksFile(dir);

@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isPostgresUrl } from '../../src/store/open-store.js';
+import { newDatabase } from './backend.js';
 import { ROOT, runHls, tempDir } from './hls.js';
 import { issuePayload, writeBody } from './payloads.js';
 
@@ -15,17 +17,26 @@ export interface Workspace {
 
 export interface Settings {
   dir: string;
+  /** The SQLite file or the PostgreSQL URL, as `--db` / `HLS_DB` take it. */
   db: string;
   /** The settings.yaml path, for HLS_CONFIG. */
   config: string;
 }
 
-/** A fresh temp dir (`prefix`, or the default) with settings.yaml: the database in that dir, then `settings`. */
+/** The config's `database` section for `db`: `url` for PostgreSQL, `path` for an SQLite file. */
+export function databaseSection(db: string): { url: string } | { path: string } {
+  return isPostgresUrl(db) ? { url: db } : { path: db };
+}
+
+/**
+ * A fresh temp dir (`prefix`, or the default) with settings.yaml: a new database of the test backend
+ * (the SQLite file in that dir), then `settings`.
+ */
 export function writeSettings(prefix: string | undefined, settings: Record<string, unknown>): Settings {
   const dir = tempDir(prefix);
-  const db = join(dir, 'hls.db');
+  const db = newDatabase(dir);
   const config = join(dir, 'settings.yaml');
-  writeFileSync(config, JSON.stringify({ database: { path: db }, ...settings }));
+  writeFileSync(config, JSON.stringify({ database: databaseSection(db), ...settings }));
   return { dir, db, config };
 }
 
