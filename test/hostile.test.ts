@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventRow as StoredEvent } from '../src/store/types.js';
-import { newDatabase, storeCreated } from './helpers/backend.js';
+import { asStored, newDatabase, storeCreated } from './helpers/backend.js';
 import { finished, query, runHls, startHls, tempDir, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 
@@ -250,7 +250,7 @@ describe('hostile input through hls queue and hls worker --once (no config)', ()
         const row = rows[0]!;
         expect(row.delivery_id).toBe(delivery);
         expect(row.event_type).toBe(c.event ?? 'issues');
-        expect(row.repository).toBe(c.stored!.repository);
+        expect(row.repository).toBe(asStored(c.stored!.repository));
         expect(row.payload_size).toBe(body.length);
         expect(row.payload.equals(body), 'stored payload is byte-identical').toBe(true);
         expect(row.payload_sha256).toBe(createHash('sha256').update(body).digest('hex'));
@@ -265,7 +265,7 @@ describe('hostile input through hls queue and hls worker --once (no config)', ()
         const [row] = query<EventRow>(db, 'SELECT status, skip_reason, error_class, attempts FROM webhook_events');
         expect(row).toMatchObject({
           status: 'skipped',
-          skip_reason: c.stored!.skipReason,
+          skip_reason: asStored(c.stored!.skipReason),
           error_class: null,
           attempts: 1,
         });

@@ -7,8 +7,12 @@ import { routeTemplate } from './routes.js';
 import { recordBestEffort } from './record.js';
 import { pause, RateLimitWait } from './wait.js';
 
-/** Pacing keeps this fraction under each window, for the jitter between taking a slot and arriving. */
+/**
+ * Pacing keeps this fraction (and at least WINDOW_MARGIN_MIN_MS) under each window, for the time between
+ * taking a slot and the request arriving: a commit, a database round trip, a loaded machine's scheduling.
+ */
 const WINDOW_MARGIN = 0.05;
+const WINDOW_MARGIN_MIN_MS = 500;
 /** A rate-limit answer is waited out and the request sent again at most this often. */
 const LIMIT_RETRIES = 2;
 /** GitHub: without retry-after, wait at least a minute after a secondary rate limit. */
@@ -23,7 +27,10 @@ type PacingConfig = LoadedConfig['github']['pacing'];
 function writePacing(config: PacingConfig): WritePacing {
   return {
     minIntervalMs: config.min_interval_seconds * 1000,
-    windows: config.windows.map((w) => ({ max: w.max, ms: Math.ceil(w.seconds * 1000 * (1 + WINDOW_MARGIN)) })),
+    windows: config.windows.map((w) => ({
+      max: w.max,
+      ms: Math.ceil(w.seconds * 1000 + Math.max(w.seconds * 1000 * WINDOW_MARGIN, WINDOW_MARGIN_MIN_MS)),
+    })),
   };
 }
 

@@ -93,3 +93,8 @@ export function itOn(backend: Backend, reason: string): typeof it.skip {
   if (BACKEND !== backend) announceSkip(backend, reason);
   return it.skipIf(BACKEND !== backend);
 }
+
+/** Text as the test backend stores it: PostgreSQL's text cannot hold U+0000, which hls stores as U+FFFD. */
+export function asStored<T extends string | null>(text: T): T {
+  return (BACKEND === 'postgres' && text !== null ? text.replaceAll('\0', '\uFFFD') : text) as T;
+}

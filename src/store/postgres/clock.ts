@@ -2,20 +2,26 @@ import type { Sql } from './connect.js';
 
 const REFRESH_MS = 30_000;
 
-/** The database's clock minus this host's, measured against the midpoint of one round trip. */
+/** The server's clock in epoch ms, as SQL (hls_now_ms() may not exist yet). */
+export const SERVER_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+
+/** The database's clock minus this host's: `serverNow` read by a query sent at `sentAt` and answered now. */
+export function offsetFrom(serverNow: number, sentAt: number): number {
+  return serverNow - (sentAt + Date.now()) / 2;
+}
+
 async function measureOffset(sql: Sql): Promise<number> {
   const sentAt = Date.now();
-  const [row] = await sql<{ now: number }[]>`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now`;
-  const receivedAt = Date.now();
-  return row!.now - (sentAt + receivedAt) / 2;
+  const [row] = await sql<{ now: number }[]>`SELECT ${sql.unsafe(SERVER_NOW_MS)} AS now`;
+  return offsetFrom(row!.now, sentAt);
 }
 
 /**
  * A synchronous reading of the database's clock: this host's clock plus an offset measured at start
  * and measured again in the background at most every 30 s (a failed measurement keeps the last one).
  */
-export async function databaseClock(sql: Sql): Promise<() => number> {
-  let offset = await measureOffset(sql);
+export async function databaseClock(sql: Sql, measured?: number): Promise<() => number> {
+  let offset = measured ?? (await measureOffset(sql));
   let measuredAt = Date.now();
   return () => {
     const now = Date.now();

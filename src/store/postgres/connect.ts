@@ -22,10 +22,20 @@ const NUMBERS = {
     serialize: (value: number) => String(value),
     parse: (raw: string) => Number(raw),
   },
+  /**
+   * PostgreSQL text cannot hold U+0000 (SQLite's can): a NUL that came with a payload (a repository name,
+   * a title quoted in a prompt or an error) is stored as U+FFFD. The payload itself is bytea, byte-exact.
+   */
+  text: {
+    to: 25,
+    from: [25],
+    serialize: (value: string) => String(value).replaceAll('\0', '\uFFFD'),
+    parse: (raw: string) => raw,
+  },
 };
 
-export type Sql = postgres.Sql<{ int8: number; numeric: number }>;
-export type Transaction = postgres.TransactionSql<{ int8: number; numeric: number }>;
+export type Sql = postgres.Sql<{ int8: number; numeric: number; text: string }>;
+export type Transaction = postgres.TransactionSql<{ int8: number; numeric: number; text: string }>;
 /** Where a query may run: the pool, or inside a transaction. */
 export type Db = Sql | Transaction;
 

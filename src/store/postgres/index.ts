@@ -4,7 +4,7 @@ import { describeTarget, type OpenOptions } from '../open-store.js';
 import type { QueueStore, Store } from '../store.js';
 import { postgresAdmin } from './admin.js';
 import { postgresCache } from './cache.js';
-import { databaseClock } from './clock.js';
+import { databaseClock, offsetFrom, SERVER_NOW_MS } from './clock.js';
 import { connectOptions, type Sql } from './connect.js';
 import { asStoreError, translatingErrors } from './errors.js';
 import { postgresLedger } from './ledger.js';
@@ -25,8 +25,8 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
   const target = parsedTarget(url, options, location);
   const sql = postgres(target.url, target.options);
   try {
-    await bringToSchema(sql, location, options.create === true);
-    const clock = await databaseClock(sql);
+    const offset = await bringToSchema(sql, location, options.create === true);
+    const clock = await databaseClock(sql, offset);
     const { queue, stopListening } = withListenersClosed(postgresQueue(sql, target));
     return {
       backend: 'postgres',
@@ -69,12 +69,19 @@ function withListenersClosed(queue: QueueStore): { queue: QueueStore; stopListen
   };
 }
 
-async function bringToSchema(sql: Sql, location: string, create: boolean): Promise<void> {
-  const { owner, version } = await identify(sql);
+/**
+ * Refuses or migrates as the options allow; returns the clock offset when the usual check (an hls
+ * database at this version) measured it on the way, so that `hls queue` needs one round trip here.
+ */
+async function bringToSchema(sql: Sql, location: string, create: boolean): Promise<number | undefined> {
+  const { owner, version, offset } = await probe(sql);
   if (owner === 'foreign') throw notHls(location);
   if (version > POSTGRES_SCHEMA_VERSION) throw schemaTooNew(version, POSTGRES_SCHEMA_VERSION);
-  if (version === POSTGRES_SCHEMA_VERSION) return;
-  if (create) return migrate(sql, location);
+  if (version === POSTGRES_SCHEMA_VERSION) return offset;
+  if (create) {
+    await migrate(sql, location);
+    return undefined;
+  }
   if (owner === 'new') {
     throw new DatabaseMissingError(
       `database ${location} is empty: nothing has been queued yet, or pass --db / HLS_DATABASE_URL`,
@@ -84,6 +91,19 @@ async function bringToSchema(sql: Sql, location: string, create: boolean): Promi
     `database ${location} has schema version ${version}, this hls uses ${POSTGRES_SCHEMA_VERSION}: start a worker ` +
       `or run hls queue once to upgrade it`,
   );
+}
+
+/** The schema version and the server's clock in one query; the catalog (identify) when hls_schema is missing. */
+async function probe(sql: Sql): Promise<{ owner: DatabaseOwner; version: number; offset?: number }> {
+  const sentAt = Date.now();
+  try {
+    const [row] = await sql<{ version: number; now: number }[]>`
+      SELECT coalesce(max(version), 0) AS version, ${sql.unsafe(SERVER_NOW_MS)} AS now FROM hls_schema`;
+    return { owner: 'hls', version: row!.version, offset: offsetFrom(row!.now, sentAt) };
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42P01') throw error; // undefined_table: not hls's, or new
+    return identify(sql);
+  }
 }
 
 /** What `hls doctor` reports of a PostgreSQL target; reads the catalog only and creates nothing. */

@@ -189,9 +189,11 @@ async function claimNext(sql: Sql, worker: string, leaseMs: number): Promise<Eve
     next AS (
       SELECT due.id FROM webhook_events AS due, now
        WHERE due.status IN ('pending', 'retry') AND due.scheduled_at <= now.ms
-         AND (due.thread_key IS NULL OR NOT EXISTS (
+         -- No OR thread_key IS NULL: a NULL key matches no row anyway, and the OR would keep the planner
+         -- from an anti-join on webhook_events_thread_in_flight (it hashed every leased row instead).
+         AND NOT EXISTS (
                SELECT 1 FROM webhook_events AS busy
-                WHERE busy.thread_key = due.thread_key AND busy.status = 'processing'))
+                WHERE busy.thread_key = due.thread_key AND busy.status = 'processing')
        ORDER BY due.priority, due.scheduled_at, due.id
        LIMIT 1
        FOR UPDATE OF due SKIP LOCKED
