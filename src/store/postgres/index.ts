@@ -40,7 +40,8 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
       clock,
       async close() {
         await stopListening();
-        await sql.end({ timeout: 5 });
+        // Every query has been awaited: Terminate at once rather than wait ~12 ms for the server to hang up.
+        await sql.end({ timeout: 0 });
       },
     };
   } catch (error) {
