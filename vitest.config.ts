@@ -9,12 +9,9 @@ const ON_BOTH_BACKENDS = [
   'doctor',
   'handlers',
   'hostile',
-  'labels',
   'ledger',
   'metrics',
-  'monitoring',
   'pacing',
-  'payload-validation',
   'pipeline',
   'pipeline-failures',
   'prune',
@@ -38,6 +35,8 @@ const ON_BOTH_BACKENDS = [
  * - database-identity, foreign-database, schema: SQLite files (foreign, old-schema, corrupt) opened directly.
  * - full-disk: a full tmpfs under the SQLite file.
  * - load: the slow load test (the relay under load); its claim figures are bench/'s job on PostgreSQL.
+ * - labels, monitoring, payload-validation: the store is only a bystander (label sync's cache, the
+ *   --check thresholds over `hls stats`, payload shapes failing before any query); kept out for CI time.
  * - postgres-store, postgres-passfile: the PostgreSQL backend's own tests, which start their own cluster;
  *   they run once, in the sqlite project.
  */

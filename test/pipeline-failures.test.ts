@@ -501,7 +501,8 @@ describe('coalescing', () => {
     const second = await waitFor(
       () => {
         const row = eventRow(s!.db, reopened);
-        return row.wait_reason !== null || row.status !== 'pending' ? row : undefined;
+        // Looked at: the handler has decided (a claim still in progress is not a decision yet).
+        return row.status !== 'processing' && (row.wait_reason !== null || row.status !== 'pending') ? row : undefined;
       },
       5000,
       'the reopened event to be looked at',

@@ -110,7 +110,11 @@ export class GitHubGate {
       const now = this.store.clock();
       if (blocked.ms <= 0 && isWrite(method) && this.config.enabled) {
         const wait = await this.store.limits.takeWriteSlot(this.keySha256, this.pacing);
-        if (wait === 0) return;
+        if (wait === 0) {
+          // A pause another process recorded while this one took its slot holds this write too.
+          if (!(await this.store.limits.activePause(this.scope))) return;
+          continue;
+        }
         // The jitter spreads processes that wait for the same slot.
         Object.assign(blocked, { ms: wait + Math.random() * 5, reason: 'GitHub content-write pacing' });
       }

@@ -5,9 +5,16 @@ const REFRESH_MS = 30_000;
 /** The server's clock in epoch ms, as SQL (hls_now_ms() may not exist yet). */
 export const SERVER_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
-/** The database's clock minus this host's: `serverNow` read by a query sent at `sentAt` and answered now. */
+/**
+ * The database's clock minus this host's: `serverNow` read by a query sent at `sentAt` and answered now.
+ * An offset within half the round trip cannot be told from none (the server may have read its clock
+ * anywhere in it): it is taken as 0, so that a server on this host, or on one in step with it, adds no
+ * error of its own to the times this process writes.
+ */
 export function offsetFrom(serverNow: number, sentAt: number): number {
-  return serverNow - (sentAt + Date.now()) / 2;
+  const answeredAt = Date.now();
+  const offset = serverNow - (sentAt + answeredAt) / 2;
+  return Math.abs(offset) <= (answeredAt - sentAt) / 2 + 1 ? 0 : offset;
 }
 
 async function measureOffset(sql: Sql): Promise<number> {
