@@ -6,6 +6,7 @@ import { countRequestTokens, DEFAULT_TRIAGE, type MessagesRequest, type Scripted
 import { finished, query, ROOT, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { issuePayload } from './helpers/payloads.js';
 import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';
+import { billedAtWorstCase } from './helpers/anthropic-replies.js';
 
 let s: Stage | undefined;
 const children: ChildProcess[] = [];
@@ -235,23 +236,9 @@ describe('Anthropic failures', () => {
 describe('daily budget', () => {
   it('three racing workers together spend no more than the budget; the rest waits for the next UTC day', async () => {
     const maxTokens = 200;
-    // Every call is billed exactly its worst-case estimate (all prompt tokens as 1 h cache writes, the
-    // dearest input price, plus all of max_tokens), so exactly floor(budget / estimate) calls fit,
+    // Every call is billed exactly its worst-case estimate, so exactly floor(budget / estimate) calls fit,
     // whatever order the workers reserve and settle in.
-    const worstCase = (request: MessagesRequest): ScriptedReply => {
-      const tokens = countRequestTokens(request);
-      return {
-        kind: 'json',
-        value: structuredClone(DEFAULT_TRIAGE),
-        usage: {
-          input_tokens: 0,
-          cache_creation_input_tokens: tokens,
-          cache_read_input_tokens: 0,
-          cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: tokens },
-          output_tokens: maxTokens,
-        },
-      };
-    };
+    const worstCase = billedAtWorstCase(maxTokens);
     s = await stage({ anthropic: { respond: worstCase }, config: { claude: { max_tokens: maxTokens } } });
 
     // Measure the prompt first: without a key the rendered prompt is recorded and nothing is sent.
