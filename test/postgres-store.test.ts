@@ -360,7 +360,7 @@ describe('limits shared by every process on PostgreSQL', () => {
       reason: 'secondary rate limit',
       hits: 2,
     });
-    expect((await b.limits.activePauses()).map((p) => p.scope)).toEqual(['github:k']);
+    expect((await b.admin.collectMetrics([])).pauses.map((p) => p.scope)).toEqual(['github:k']);
     const id = (await a.queue.enqueue(newEvent()))!;
     const claimed = (await a.queue.claim('w', 30_000))!;
     await a.queue.returnToQueue(
@@ -389,7 +389,7 @@ describe('limits shared by every process on PostgreSQL', () => {
       remaining: 4998,
       limit_value: 5000,
     });
-    const [series] = await store.admin.histogram('github_request_duration_seconds');
+    const [series] = (await store.admin.collectMetrics([])).histograms.github_request_duration_seconds;
     expect(series).toMatchObject({ labels: { route: 'GET /x', status: '200' }, count: 2, sum: 7.2 });
     expect(series!.buckets).toEqual([0, 0, 1, 0, 0, 0, 0, 1, 0, 0]);
     expect((await store.admin.collectMetrics([])).rateLimits).toHaveLength(1);

@@ -1,12 +1,10 @@
 import type {
   AnalysisTotals,
   BudgetLimits,
-  CallCount,
   CallResult,
   Checkpoint,
   EventRow,
   HistogramName,
-  HistogramSeries,
   HistoryRow,
   LedgerEntry,
   MetricsSnapshot,
@@ -132,7 +130,6 @@ export interface LimitsStore {
   /** Pauses `scope` until `untilAt`, or keeps a longer pause already recorded. */
   pause(scope: string, untilAt: number, reason: string): Promise<void>;
   activePause(scope: string): Promise<Pause | undefined>;
-  activePauses(): Promise<Pause[]>;
   /** Takes a content-write slot for the token if pacing allows one now (0), else the ms to wait. */
   takeWriteSlot(keySha256: string, pacing: WritePacing): Promise<number>;
   /** Lifts the selected pauses; the events they parked become due now. */
@@ -163,8 +160,6 @@ export interface WorkerStore {
 export interface AdminStore {
   readStats(since: number, days: number): Promise<StatsSnapshot>;
   collectMetrics(budgets: BudgetScope[]): Promise<MetricsSnapshot>;
-  histogram(metric: HistogramName): Promise<HistogramSeries[]>;
-  callsInFlight(): Promise<CallCount>;
   planPrune(cutoff: number, deleteRows: boolean): Promise<PruneResult>;
   prune(cutoff: number, deleteRows: boolean): Promise<PruneResult>;
   /** Gives freed space back (SQLite: checkpoint and incremental vacuum; PostgreSQL: VACUUM). */

@@ -67,10 +67,6 @@ export function postgresAdmin(sql: Sql): AdminStore {
         };
       }),
 
-    histogram: (metric) => histogram(sql, metric),
-
-    callsInFlight: () => callsInFlight(sql),
-
     planPrune: (cutoff, deleteRows) => planPrune(sql, cutoff, deleteRows),
 
     /**

@@ -52,8 +52,6 @@ export function postgresLimits(sql: Sql): LimitsStore {
       return pause;
     },
 
-    activePauses: () => activePauses(sql),
-
     /**
      * Atomic across processes and hosts: under the token's advisory lock, the clock is read after the
      * lock is held, so a slot another process took while this one waited is seen.

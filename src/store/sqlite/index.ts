@@ -10,7 +10,6 @@ import type {
 } from '../store.js';
 import { utcDay } from '../status-counts.js';
 import {
-  callsInFlight,
   dropUnbilledCall,
   eventLedger,
   findCheckpoint,
@@ -38,17 +37,10 @@ import {
 } from './github-cache.js';
 import { extendLease, finishEvent, returnToQueue } from './lease.js';
 import { collectMetrics } from './metrics-snapshot.js';
-import { histogram, observe } from './metrics.js';
+import { observe } from './metrics.js';
 import { openDatabase, type Db } from './open.js';
 import { fileBytes, planPrune, prune, reclaimSpace } from './prune.js';
-import {
-  activePause,
-  activePauses,
-  latestRateLimit,
-  pauseScope,
-  recordRateLimits,
-  takeWriteSlot,
-} from './rate-limits.js';
+import { activePause, latestRateLimit, pauseScope, recordRateLimits, takeWriteSlot } from './rate-limits.js';
 import { requeueEvents, selectForReplay } from './replay.js';
 import { rescueExpiredLeases } from './rescue.js';
 import { resumePauses } from './resume.js';
@@ -125,7 +117,6 @@ function sqliteStore(db: Db, path: string): Store {
     latestRateLimit: async (api, keySha256, resource) => latestRateLimit(db, api, keySha256, resource),
     pause: async (scope, untilAt, reason) => pauseScope(db, scope, untilAt, reason, now()),
     activePause: async (scope) => activePause(db, scope, now()),
-    activePauses: async () => activePauses(db, now()),
     takeWriteSlot: async (keySha256, pacing) => takeWriteSlot(db, keySha256, pacing),
     resumePauses: async (request) => resumePauses(db, { ...request, now: now() }),
   };
@@ -145,8 +136,6 @@ function sqliteStore(db: Db, path: string): Store {
   const admin: AdminStore = {
     readStats: async (since, days) => readStats(db, now(), since, days),
     collectMetrics: async (budgets) => collectMetrics(db, now(), budgets),
-    histogram: async (metric) => histogram(db, metric),
-    callsInFlight: async () => callsInFlight(db),
     planPrune: async (cutoff, deleteRows) => planPrune(db, cutoff, deleteRows),
     prune: async (cutoff, deleteRows) => prune(db, cutoff, deleteRows),
     reclaimSpace: async () => reclaimSpace(db),
