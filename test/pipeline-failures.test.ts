@@ -523,6 +523,12 @@ describe('coalescing', () => {
     const worker = startHls(['worker'], { env: s.env });
     const done = finished(worker);
     await waitFor(() => eventRow(s!.db, opened).status === 'completed', 20_000, 'the opened issue to be analysed');
+    // The edit waits for its thread: it is claimed once the opened issue is done, then decided.
+    await waitFor(
+      () => !['pending', 'processing'].includes(eventRow(s!.db, edited).status),
+      20_000,
+      'the edit to be decided',
+    );
     worker.kill('SIGTERM');
     expect((await done).code).toBe(0);
     expect(eventRow(s.db, edited)).toMatchObject({
