@@ -37,11 +37,11 @@ async function importTypeScript(outDir, name, exports) {
   return import(pathToFileURL(outfile).href);
 }
 
-/** The loopback fakes of the Anthropic and GitHub APIs (test/fakes/*.ts). */
+/** The loopback fakes of the Anthropic and GitHub APIs (src/simulators/*.ts). */
 export function loadFakes(outDir) {
   return importTypeScript(outDir, 'fakes', {
-    startFakeAnthropic: 'test/fakes/anthropic.ts',
-    startFakeGitHub: 'test/fakes/github.ts',
+    startFakeAnthropic: 'src/simulators/anthropic.ts',
+    startFakeGitHub: 'src/simulators/github.ts',
   });
 }
 

@@ -21,7 +21,7 @@
 //   secondary_limit_answers writes the fake refused
 //   min_gap_ms              the shortest gap between two accepted writes (GitHub asks for 1000)
 // Events are inserted straight into the database; each run has its own database and fresh fakes.
-// The fakes are TypeScript (test/fakes/*.ts): esbuild bundles them to a temp .mjs first.
+// The fakes are TypeScript (src/simulators/*.ts): esbuild bundles them to a temp .mjs first.
 // Usage: node bench/pacing.mjs [--events N] [--baseline-events N] [--workers W] [--scale S]
 //        (defaults 100 and 10 events, 4 workers, scale 10; needs `npm run build`)
 // Exits 1 when a check fails: with pacing, a worker exiting non-zero, an event not completed, bot

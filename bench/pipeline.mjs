@@ -7,7 +7,7 @@
 // times of the worker process from spawn to exit (start-up included, amortised over the events;
 // startup_ms is the same worker on an empty queue).
 // Events are inserted straight into the database (the bench measures the worker, not `hls queue`).
-// The fakes are TypeScript (test/fakes/*.ts): esbuild bundles them to a temp .mjs first.
+// The fakes are TypeScript (src/simulators/*.ts): esbuild bundles them to a temp .mjs first.
 // Usage: node bench/pipeline.mjs [--events N] [--concurrency C]   (defaults 300 and 4; needs `npm run build`)
 // Exits 1 when a check fails: an event not completed, or model calls / comments not one per event.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -8,7 +8,7 @@
 // (W×C = 1×1, 1×4, 2×4) shows how the figure scales with the slots; --workers / --concurrency run one
 // pairing. Events are inserted straight into the database before the workers start (the bench measures
 // the workers, not `hls queue`); each run has its own database and fresh fakes.
-// The fakes are TypeScript (test/fakes/*.ts): esbuild bundles them to a temp .mjs first.
+// The fakes are TypeScript (src/simulators/*.ts): esbuild bundles them to a temp .mjs first.
 // Usage: node bench/throughput.mjs [--latency MS] [--workers W] [--concurrency C] [--events N]
 //        (defaults 200 ms, matrix 1×1 1×4 2×4, 200 events; needs `npm run build`)
 // Exits 1 when a check fails: a worker exiting non-zero, an event not completed, or model calls /

@@ -5,7 +5,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyError } from '../src/worker/errors.js';
-import { closedPortUrl, startSilentServer, type SilentServer } from './fakes/silent.js';
+import { closedPortUrl, startSilentServer, type SilentServer } from './helpers/silent.js';
 
 let silent: SilentServer;
 let answering: { url: string; close(): Promise<void> };

@@ -1,7 +1,7 @@
 // A GitHub that takes connections but never answers, or refuses them: requests give up after
 // github.timeout_seconds, and the event goes back to the queue as a network or timeout retry.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closedPortUrl, startSilentServer, type SilentServer } from './fakes/silent.js';
+import { closedPortUrl, startSilentServer, type SilentServer } from './helpers/silent.js';
 import { query, runHls } from './helpers/hls.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
 

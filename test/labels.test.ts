@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FakeLabel } from './fakes/github.js';
+import { type FakeLabel } from '../src/simulators/github.js';
 import { itChecksTheToken, setupGitHub, type GitHubSetup, type GitHubSetupOptions } from './helpers/github-config.js';
 import { storeCreated } from './helpers/backend.js';
 import { query, runHls } from './helpers/hls.js';

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PRICES } from '../src/config/prices.js';
 import { costUsd, maxCostUsd, promptTokenBound } from '../src/pipeline/cost.js';
-import { defaultTriage, type MessagesRequest, type ScriptedReply } from './fakes/anthropic.js';
+import { defaultTriage, type MessagesRequest, type ScriptedReply } from '../src/simulators/anthropic.js';
 import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
 import { seededRandom } from './helpers/random.js';

@@ -5,7 +5,7 @@ import { accessSync, constants, mkdirSync, readdirSync, readFileSync, statSync }
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, runHls, tempDir } from './helpers/hls.js';
-import { SPEND_LIMIT_REPLY } from './fakes/anthropic.js';
+import { SPEND_LIMIT_REPLY } from '../src/simulators/anthropic.js';
 import { queueIssueEvent, queuePayload, stage, type Stage } from './helpers/pipeline.js';
 
 interface Sample {

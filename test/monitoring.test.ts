@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { finished, runHls, startHls, waitFor } from './helpers/hls.js';
-import { SPEND_LIMIT_REPLY } from './fakes/anthropic.js';
+import { SPEND_LIMIT_REPLY } from '../src/simulators/anthropic.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
 import { queueIssue, workspace } from './helpers/setup.js';
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { closedPortUrl } from './fakes/silent.js';
+import { closedPortUrl } from './helpers/silent.js';
 import { cleanEnv, finished, HLS_BIN, ROOT, runHls, startHls, tempDir, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 

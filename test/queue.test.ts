@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { closedPortUrl, startSilentServer } from './fakes/silent.js';
+import { closedPortUrl, startSilentServer } from './helpers/silent.js';
 import { BACKEND, describeOn, hasTable, itOn, newDatabase, storeCreated } from './helpers/backend.js';
 import { finished, query, ROOT, runHls, startHls, tempDir, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';

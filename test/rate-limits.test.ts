@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storedText } from './helpers/backend.js';
 import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
-import { SPEND_LIMIT_REPLY } from './fakes/anthropic.js';
+import { SPEND_LIMIT_REPLY } from '../src/simulators/anthropic.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
 
 let s: Stage | undefined;

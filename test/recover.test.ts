@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type FakeDelivery, type FakeHook } from './fakes/github.js';
+import { type FakeDelivery, type FakeHook } from '../src/simulators/github.js';
 import { itChecksTheToken, setupGitHub, type GitHubSetup, type GitHubSetupOptions } from './helpers/github-config.js';
 import { storedText } from './helpers/backend.js';
 import { query, runHls } from './helpers/hls.js';

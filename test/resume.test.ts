@@ -4,7 +4,7 @@
  * of an event resumed after a mid-action deferral says what hls really did.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SPEND_LIMIT_REPLY } from './fakes/anthropic.js';
+import { SPEND_LIMIT_REPLY } from '../src/simulators/anthropic.js';
 import { BACKEND } from './helpers/backend.js';
 import { query, runHls, waitFor } from './helpers/hls.js';
 import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';

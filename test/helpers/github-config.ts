@@ -1,7 +1,7 @@
 // A config pointing `hls` at a fake GitHub, and the fake itself for commands that only talk to GitHub
 // (labels sync, recover): start it, write settings.yaml, close it after each test.
 import { afterEach, expect, it } from 'vitest';
-import { startFakeGitHub, type FakeGitHub } from '../fakes/github.js';
+import { startFakeGitHub, type FakeGitHub } from '../../src/simulators/github.js';
 import { type RunResult } from './hls.js';
 import { writeSettings, type Settings } from './setup.js';
 

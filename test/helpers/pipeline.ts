@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions } from '../fakes/anthropic.js';
-import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../fakes/github.js';
+import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions } from '../../src/simulators/anthropic.js';
+import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../../src/simulators/github.js';
 import { newDatabase } from './backend.js';
 import { runHls, tempDir } from './hls.js';
 import { issuePayload, writeBody } from './payloads.js';

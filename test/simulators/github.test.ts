@@ -6,7 +6,7 @@ import { retry } from '@octokit/plugin-retry';
 import { RequestError } from '@octokit/request-error';
 import { Octokit } from '@octokit/rest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeGitHub, type FakeGitHub } from './github.js';
+import { startFakeGitHub, type FakeGitHub } from '../../src/simulators/github.js';
 
 const OWNER = 'acme';
 const REPO = 'widgets';

@@ -23,7 +23,7 @@ import {
   startFakeAnthropic,
   type FakeAnthropic,
   type MessagesRequest,
-} from './anthropic.js';
+} from '../../src/simulators/anthropic.js';
 
 const KEY = 'sk-ant-test';
 const MODEL = 'claude-sonnet-5-5';
