@@ -2,7 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { countRequestTokens, DEFAULT_TRIAGE, type MessagesRequest, type ScriptedReply } from '../src/simulators/anthropic.js';
+import {
+  countRequestTokens,
+  DEFAULT_TRIAGE,
+  type MessagesRequest,
+  type ScriptedReply,
+} from '../src/simulators/anthropic.js';
 import { finished, query, ROOT, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { issuePayload } from './helpers/payloads.js';
 import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';

@@ -1,4 +1,9 @@
-import { countRequestTokens, DEFAULT_TRIAGE, type MessagesRequest, type ScriptedReply } from '../../src/simulators/anthropic.js';
+import {
+  countRequestTokens,
+  DEFAULT_TRIAGE,
+  type MessagesRequest,
+  type ScriptedReply,
+} from '../../src/simulators/anthropic.js';
 
 /**
  * Replies billed exactly at hls's worst-case estimate (every prompt token as a 1 h cache write, the
