@@ -48,7 +48,7 @@ describe('npm run demo', () => {
     dir = tempDir('hls-demo-');
     result = await runDemo(dir);
     record = JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')) as DemoRecord;
-  }, 60_000);
+  }, 120_000);
 
   it('finishes with exit 0, nothing on stderr, and the sections in order', () => {
     expect(result.stderr).toBe('');

@@ -41,7 +41,7 @@ function hlsEnv(simulators, extra = {}) {
     GITHUB_TOKEN: githubToken,
     ...(simulators.anthropic
       ? { ANTHROPIC_BASE_URL: simulators.anthropic.url, ANTHROPIC_API_KEY: simulators.anthropic.key }
-      : { ANTHROPIC_API_KEY: realClaudeKey }),
+      : { ANTHROPIC_API_KEY: realClaudeKey, ANTHROPIC_BASE_URL: process.env.ANTHROPIC_BASE_URL }),
     ...extra,
   };
 }
@@ -134,6 +134,9 @@ async function workerPass(simulators) {
   say(
     `   hls worker --once: processed ${processed} ${processed === '1' ? 'event' : 'events'} ${dim(`(log: ${shown(workerLog)})`)}`,
   );
+  for (const e of unfinishedEvents()) {
+    say(yellow(`   event ${e.id} ${e.event} is ${e.status}: ${e.error_message ?? e.wait_reason ?? 'not processed'}`));
+  }
 }
 
 // ---------- what the database and the simulators say ----------
@@ -167,6 +170,14 @@ function parseJson(text) {
   } catch {
     return null;
   }
+}
+
+/** Events a worker pass left neither completed nor skipped, with the reason. */
+function unfinishedEvents() {
+  return readRows(
+    `SELECT id, event_type || coalesce('.' || action, '') AS event, status, error_message, wait_reason
+       FROM webhook_events WHERE status NOT IN ('completed', 'skipped') ORDER BY id`,
+  );
 }
 
 function skippedEvents() {
@@ -278,7 +289,9 @@ async function main() {
     }
     const updated = threadOnGitHub(simulators, 42);
     const thread42 = githubWrites(simulators).filter((w) => /\/issues\/(42\/)?comments/.test(w.path));
-    say(`   simulator's record of #42: ${updated.comments.length} comment(s); comment writes:`);
+    say(
+      `   simulator's record of #42: ${updated.comments.length} ${updated.comments.length === 1 ? 'comment' : 'comments'}, written by:`,
+    );
     for (const w of thread42) say(`      ${w.method} ${w.path} → ${w.status}`);
     showComment(updated);
 
@@ -303,6 +316,12 @@ async function main() {
       budget: stats.budget ?? null,
     };
     writeFileSync(join(demoDir, 'demo.json'), JSON.stringify(record, null, 2) + '\n');
+    const unfinished = unfinishedEvents();
+    if (unfinished.length > 0) {
+      const hint = realClaudeKey ? 'check ANTHROPIC_API_KEY and the network' : 'see the worker log';
+      console.error(`demo incomplete: ${unfinished.length} events did not finish (${hint}: ${shown(workerLog)})`);
+      process.exitCode = 1;
+    }
     say();
     say(
       bold(

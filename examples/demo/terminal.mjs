@@ -29,7 +29,7 @@ const HIDDEN_MARKER = /<!--\s*(hls:[^>]*?)\s*-->/g;
 
 /**
  * A comment body as GitHub would show it, for a terminal: headings underlined, emphasis in bold, code
- * in colour, list bullets, HTML comments hidden (the hls marker is named in a dim line), zero-width
+ * in colour (kept in backticks without colour), list bullets, HTML comments hidden (the hls marker is named in a dim line), zero-width
  * spaces the sanitizer inserted after `@` removed from view.
  */
 export function renderMarkdown(markdown) {
@@ -65,5 +65,5 @@ function inline(text) {
   return text
     .replace(/<sub>(.*?)<\/sub>/g, (_, inner) => dim(inner))
     .replace(/\*\*(.+?)\*\*/g, (_, inner) => bold(inner))
-    .replace(/`([^`]+)`/g, (_, inner) => cyan(inner));
+    .replace(/`([^`]+)`/g, (span, inner) => (colour ? cyan(inner) : span));
 }
