@@ -270,8 +270,7 @@ async function main() {
     for (const a of firstAnalyses) say(analysisLine(a));
 
     heading(`Sticky comment on ${REPOSITORY.name}#42, as it appears on GitHub`);
-    const firstComment = threadOnGitHub(simulators, 42);
-    showComment(firstComment);
+    showComment(threadOnGitHub(simulators, 42));
 
     heading('Labels, within the policy (labels.allowed and the labels the repository has)');
     for (const a of firstAnalyses) say(labelLines(a));
