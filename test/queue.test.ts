@@ -12,6 +12,7 @@ import { finished, query, ROOT, runHls, startHls, tempDir, type RunResult } from
 import { issuePayload, writeBody } from './helpers/payloads.js';
 import { databaseSection } from './helpers/setup.js';
 import type { EventRow as StoredEvent } from '../src/store/types.js';
+import { SCHEMA_VERSION } from '../src/store/sqlite/migrate.js';
 
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
 const SECRET = 'It is a Secret to Everybody';
@@ -784,7 +785,7 @@ describeOn('sqlite', 'the SQLite file: mode, WAL, user_version')('hls queue data
     const reader = new Database(db, { readonly: true });
     try {
       expect(reader.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(reader.pragma('user_version', { simple: true })).toBe(5);
+      expect(reader.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       expectQueued(await runHls(queueArgs(bodyFile), { env: { HLS_DB: db } }), 'issues.opened', 'octo-org/widgets');
       for (const file of [db, `${db}-wal`, `${db}-shm`]) {
         expect(existsSync(file), file).toBe(true);
