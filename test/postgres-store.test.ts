@@ -81,7 +81,9 @@ describe('opening a PostgreSQL database', () => {
     );
     await open(url);
     cluster.psql('DELETE FROM hls_schema', url.split('/').pop());
-    await expect(open(url, {})).rejects.toThrow(new RegExp(`schema version 0, this hls uses ${POSTGRES_SCHEMA_VERSION}: start a worker or run hls queue`));
+    await expect(open(url, {})).rejects.toThrow(
+      new RegExp(`schema version 0, this hls uses ${POSTGRES_SCHEMA_VERSION}: start a worker or run hls queue`),
+    );
   });
 
   it('leaves another program’s database untouched, even with create', async () => {

@@ -56,12 +56,7 @@ export async function runCommand(args: CommandArgs): Promise<HandlerResult> {
   log.info('comment command done', { event_id: event.id, command: command.name, sender, thread: event.thread_key });
 }
 
-async function perform(
-  name: CommandName,
-  args: CommandArgs,
-  github: GitHub,
-  sender: string,
-): Promise<HandlerResult> {
+async function perform(name: CommandName, args: CommandArgs, github: GitHub, sender: string): Promise<HandlerResult> {
   const threadKey = args.event.thread_key!;
   switch (name) {
     case 'triage':
