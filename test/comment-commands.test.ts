@@ -233,7 +233,7 @@ describe('commands in comments', () => {
     note(s, s.db, triage, 30, 'analysed again; the triage comment edited');
   });
 
-  it('ignore stops analyses of the thread (an edit is skipped), resume starts them again', async () => {
+  it('ignore stops analyses of the thread (an edit is skipped, triage still works), resume starts them again', async () => {
     s = await commandStage();
     const opened = await queueIssueEvent(s, 40);
     const ignore = await queueComment(s, 40, 'ada', '/hls ignore');
@@ -253,6 +253,7 @@ describe('commands in comments', () => {
     const ignoredEdit = await edit('Completely rewritten: the crash only happens with an empty config file.', [
       OPT_OUT,
     ]);
+    const triage = await queueComment(s, 40, 'maria', '/hls triage');
     const resume = await queueComment(s, 40, 'maria', '@hls-bot resume');
     const laterEdit = await edit('Rewritten again: it also crashes with a config file that has only comments.', []);
     expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
@@ -264,7 +265,9 @@ describe('commands in comments', () => {
     });
     expect(event(s.db, resume.id)).toEqual({ status: 'completed', skip_reason: null });
     expect(event(s.db, laterEdit)).toEqual({ status: 'completed', skip_reason: null });
-    expect(analyses(s.db)).toEqual([opened, laterEdit]);
+    // An explicit triage still analyses an ignored thread; automatic analyses wait for resume.
+    expect(event(s.db, triage.id)).toEqual({ status: 'completed', skip_reason: null });
+    expect(analyses(s.db)).toEqual([opened, triage.id, laterEdit]);
     const settings = query<{ thread_key: string; ignored: unknown; changed_by: string }>(
       s.db,
       'SELECT thread_key, ignored, changed_by FROM thread_settings',
@@ -294,6 +297,7 @@ describe('commands in comments', () => {
       user: 'alice',
       happened: `skipped (${event(s.db, ignoredEdit).skip_reason})`,
     });
+    note(s, s.db, triage, 40, 'analysed although the thread is ignored (it stays ignored)');
     note(s, s.db, resume, 40, `thread resumed; label ${OPT_OUT} removed`);
     table.push({ command: '(issue edited)', user: 'alice', happened: 'completed: analysed again' });
   });

@@ -813,7 +813,7 @@ describe('hls queue under concurrency', () => {
     expect(stored.map((row) => row.id).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(stored.map((row) => row.delivery_id))).toEqual(new Set(deliveries));
     expect(query(db, 'SELECT count(*) AS n FROM event_history')).toEqual([{ n: 50 }]);
-    if (BACKEND === 'sqlite') expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
+    if (BACKEND === 'sqlite') expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: SCHEMA_VERSION }]);
   }, 40_000);
 
   it('20 processes with the same delivery id store it once', async () => {
