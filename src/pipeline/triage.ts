@@ -66,8 +66,8 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
   const made = services(config, log, store);
   const login = await botLogin(store, config, made);
   const thread: ThreadRun = { spec, context: { ...context, payload }, repo: repo!, made, login };
-  const sender = senderSkipReason(event, config, login);
-  if (sender) return { skipped: sender };
+  const unheard = senderSkipReason(event, config, login);
+  if (unheard) return { skipped: unheard };
   const command = spec.command?.(payload, event, login);
   if (command) {
     return runCommand({
@@ -88,11 +88,16 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
 
   const debounceMs = config.filters.debounce_seconds * 1000;
   if (debounceMs > 0 && threadKey) {
-    // Only a newer event that will itself be analysed supersedes this one (not, say, a typo fix).
+    // Only a newer event that will itself be analysed supersedes this one (not, say, a typo fix or a
+    // comment command such as `@bot ignore`, which mentions the bot but analyses nothing).
     const newer = (await store.queue.newerThreadEvents({ ...event, thread_key: threadKey }, debounceMs)).find(
-      (candidate) =>
-        candidate.payload &&
-        !eventSkipReason(spec, candidate, parsePayload(spec, candidate.payload), config, login, ignored),
+      (candidate) => {
+        if (!candidate.payload) return false;
+        const parsed = parsePayload(spec, candidate.payload);
+        return (
+          !spec.command?.(parsed, candidate, login) && !eventSkipReason(spec, candidate, parsed, config, login, ignored)
+        );
+      },
     );
     if (newer) return { skipped: `superseded by event ${newer.id} of the same thread` };
     if (store.clock() < event.created_at + debounceMs) {
