@@ -1,9 +1,9 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_TRIAGE } from '../src/simulators/anthropic.js';
-import type { FakeRole, RecordedRequest } from '../src/simulators/github.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_TRIAGE } from '../src/simulators/anthropic.js';
+import type { FakeRole, RecordedRequest } from '../src/simulators/github.js';
 import { query, ROOT, runHls } from './helpers/hls.js';
 import { issuePayload } from './helpers/payloads.js';
 import { REPO, stage, type Stage } from './helpers/pipeline.js';
@@ -23,10 +23,12 @@ afterEach(async () => {
 /** A module of the build the worker runs (dist/, from `npm run build`), so both sides share one schema. */
 const built = (path: string): Promise<any> => import(pathToFileURL(join(ROOT, 'dist', path)).href);
 let deliveries = 0;
+/** Ids of the comments the tests write, above those the fake gives its own. */
+let commentIds = 3_000_000_000;
 
 /**
  * Queues a delivery with the store's own enqueue, what `hls queue` does for each (spawning it for each
- * of this file's 20 deliveries would cost most of its time budget; queue.test.ts covers it).
+ * of this file's 17 deliveries would cost most of its time budget; queue.test.ts covers it).
  */
 async function enqueue(st: Stage, eventType: string, payload: Record<string, unknown>): Promise<number> {
   const { openStore } = await built('store/open-store.js');
@@ -92,7 +94,7 @@ interface Queued {
 /** The comment as GitHub has it (reactions land on it) and its issue_comment.created delivery. */
 async function queueComment(st: Stage, number: number, user: string, body: string, type = 'User'): Promise<Queued> {
   const issue = st.github.repo(REPO).issues.get(number)!;
-  const commentId = 3_000_000_000 + table.length * 100 + issue.comments.length + number * 1000;
+  const commentId = ++commentIds;
   const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   issue.comments.push({ id: commentId, body, user, created_at: at, updated_at: at });
   const id = await enqueue(st, 'issue_comment', {
@@ -139,8 +141,8 @@ const botComments = (st: Stage, number: number) =>
     .issues.get(number)!
     .comments.filter((c) => c.user === BOT);
 
-function note(st: Stage, db: string, queued: Queued, number: number, done: string): void {
-  const row = event(db, queued.id);
+function note(st: Stage, queued: Queued, number: number, done: string): void {
+  const row = event(st.db, queued.id);
   const reacted = reactions(st, number, queued.commentId);
   table.push({
     command: JSON.stringify(queued.body).slice(1, -1),
@@ -197,6 +199,25 @@ describe('commands in comments', () => {
     expect(event(s.db, fenced.id)).toEqual({ status: 'skipped', skip_reason: 'recorded as thread context' });
     expect(touching(s.github.requests, fenced.commentId)).toEqual([]);
 
+    // Every write of the run: the issue's analysis, then only the taken commands' (none for rita's).
+    const reaction = (queued: Queued, content: string) =>
+      `POST /issues/comments/${queued.commentId}/reactions ${content}`;
+    expect(
+      s.github
+        .writes()
+        .map(
+          (w) => `${w.method} ${w.path.replace(`/repos/${REPO}`, '')}${w.body?.content ? ` ${w.body.content}` : ''}`,
+        ),
+    ).toEqual([
+      'POST /issues/21/labels',
+      'POST /issues/21/comments',
+      reaction(help, 'eyes'),
+      'POST /issues/21/comments',
+      reaction(help, '+1'),
+      reaction(helpAgain, 'eyes'),
+      reaction(helpAgain, '+1'),
+      reaction(unknown, 'confused'),
+    ]);
     // Maria's permission was asked once for her three commands (cached for a minute).
     expect(permissionChecks(s, 'maria')).toHaveLength(1);
     // Only the issue itself was analysed.
@@ -204,13 +225,13 @@ describe('commands in comments', () => {
     // Every write took a pacing slot (reactions included).
     expect(query<{ n: number }>(s.db, 'SELECT count(*) AS n FROM github_writes')[0]!.n).toBe(s.github.writes().length);
 
-    note(s, s.db, help, 21, 'one help comment posted');
-    note(s, s.db, helpAgain, 21, 'help comment found, left as it was');
-    note(s, s.db, reader, 21, 'permission read; nothing written');
-    note(s, s.db, bot, 21, 'not a command: bots are filtered first');
-    note(s, s.db, itself, 21, 'not a command: hls never answers itself');
-    note(s, s.db, unknown, 21, 'unknown command');
-    note(s, s.db, fenced, 21, 'inside a code fence: thread context');
+    note(s, help, 21, 'one help comment posted');
+    note(s, helpAgain, 21, 'help comment found, left as it was');
+    note(s, reader, 21, 'permission read; nothing written');
+    note(s, bot, 21, 'not a command: bots are filtered first');
+    note(s, itself, 21, 'not a command: hls never answers itself');
+    note(s, unknown, 21, 'unknown command');
+    note(s, fenced, 21, 'inside a code fence: thread context');
   });
 
   it('triage analyses an analysed thread again and edits its one comment', async () => {
@@ -230,7 +251,7 @@ describe('commands in comments', () => {
       s.github.writes().filter((r) => r.method === 'PATCH' && r.path.endsWith(`/comments/${ours[0]!.id}`)),
     ).toHaveLength(1);
     expect(reactions(s, 30, triage.commentId)).toEqual(['eyes', '+1']);
-    note(s, s.db, triage, 30, 'analysed again; the triage comment edited');
+    note(s, triage, 30, 'analysed again; the triage comment edited');
   });
 
   it('ignore stops analyses of the thread (an edit is skipped, triage still works), resume starts them again', async () => {
@@ -291,14 +312,14 @@ describe('commands in comments', () => {
     expect(s.github.repo(REPO).issues.get(40)!.labels).not.toContain(OPT_OUT);
     expect(reactions(s, 40, ignore.commentId)).toEqual(['eyes', '+1']);
     expect(reactions(s, 40, resume.commentId)).toEqual(['eyes', '+1']);
-    note(s, s.db, ignore, 40, `thread ignored; label ${OPT_OUT} added`);
+    note(s, ignore, 40, `thread ignored; label ${OPT_OUT} added`);
     table.push({
       command: '(issue edited)',
       user: 'alice',
       happened: `skipped (${event(s.db, ignoredEdit).skip_reason})`,
     });
-    note(s, s.db, triage, 40, 'analysed although the thread is ignored (it stays ignored)');
-    note(s, s.db, resume, 40, `thread resumed; label ${OPT_OUT} removed`);
+    note(s, triage, 40, 'analysed although the thread is ignored (it stays ignored)');
+    note(s, resume, 40, `thread resumed; label ${OPT_OUT} removed`);
     table.push({ command: '(issue edited)', user: 'alice', happened: 'completed: analysed again' });
   });
 });
