@@ -6,6 +6,7 @@ const shared = { testTimeout: 60_000, hookTimeout: 60_000 };
 /** The suites whose behaviour depends on the store: they run again on PostgreSQL. */
 const ON_BOTH_BACKENDS = [
   'chaos',
+  'comment-commands',
   'doctor',
   'handlers',
   'hostile',
@@ -27,7 +28,8 @@ const ON_BOTH_BACKENDS = [
 
 /*
  * Left out of the postgres project, one reason each:
- * - config, duration, error-classes, sanitize, intake-json-depth, docs-links: pure in-process code, no database.
+ * - config, duration, error-classes, sanitize, intake-json-depth, docs-links, comment-command-parse: pure
+ *   in-process code, no database.
  * - corpus: the handlers' reading of 329 real payloads; the store side is what pipeline/handlers cover.
  * - operator-errors: argument and config validation; the database is a bystander.
  * - operator-files: the shipped systemd units, scripts and examples.

@@ -12,6 +12,7 @@ import { finished, query, ROOT, runHls, startHls, tempDir, type RunResult } from
 import { issuePayload, writeBody } from './helpers/payloads.js';
 import { databaseSection } from './helpers/setup.js';
 import type { EventRow as StoredEvent } from '../src/store/types.js';
+import { SCHEMA_VERSION } from '../src/store/sqlite/migrate.js';
 
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
 const SECRET = 'It is a Secret to Everybody';
@@ -775,7 +776,7 @@ describeOn('sqlite', 'locks and paths of the SQLite file')('hls queue when the d
 });
 
 describeOn('sqlite', 'the SQLite file: mode, WAL, user_version')('hls queue database file', () => {
-  it('creates a private WAL database at the current schema version (5)', async () => {
+  it('creates a private WAL database at the current schema version', async () => {
     const { db, bodyFile } = setup();
     expectQueued(await runHls(queueArgs(bodyFile), { env: { HLS_DB: db } }), 'issues.opened', 'octo-org/widgets');
     expect(statSync(db).mode & 0o777).toBe(0o600);
@@ -784,7 +785,7 @@ describeOn('sqlite', 'the SQLite file: mode, WAL, user_version')('hls queue data
     const reader = new Database(db, { readonly: true });
     try {
       expect(reader.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(reader.pragma('user_version', { simple: true })).toBe(5);
+      expect(reader.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       expectQueued(await runHls(queueArgs(bodyFile), { env: { HLS_DB: db } }), 'issues.opened', 'octo-org/widgets');
       for (const file of [db, `${db}-wal`, `${db}-shm`]) {
         expect(existsSync(file), file).toBe(true);
@@ -812,7 +813,7 @@ describe('hls queue under concurrency', () => {
     expect(stored.map((row) => row.id).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(stored.map((row) => row.delivery_id))).toEqual(new Set(deliveries));
     expect(query(db, 'SELECT count(*) AS n FROM event_history')).toEqual([{ n: 50 }]);
-    if (BACKEND === 'sqlite') expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
+    if (BACKEND === 'sqlite') expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: SCHEMA_VERSION }]);
   }, 40_000);
 
   it('20 processes with the same delivery id store it once', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { query, ROOT, runHls, tempDir } from './helpers/hls.js';
 import { writeBody } from './helpers/payloads.js';
+import { SCHEMA_VERSION } from '../src/store/sqlite/migrate.js';
 
 /** A database as hls schema version 1 left it, with one stored event. */
 function versionOneDatabase(): string {
@@ -35,12 +36,18 @@ describe('schema migrations', () => {
     const result = await runHls(['stats', '--json', '--db', db]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).queue.total).toBe(2);
-    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
+    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: SCHEMA_VERSION }]);
     const tables = query<{ name: string }>(db, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).map(
       (t) => t.name,
     );
     expect(tables).toEqual(
-      expect.arrayContaining(['budget_reservations', 'thread_comments', 'label_cache', 'token_identity']),
+      expect.arrayContaining([
+        'budget_reservations',
+        'thread_comments',
+        'label_cache',
+        'token_identity',
+        'thread_settings',
+      ]),
     );
     expect(query(db, `SELECT name FROM pragma_table_info('claude_analyses') WHERE name = 'outcome'`)).toHaveLength(1);
   });
@@ -49,7 +56,7 @@ describe('schema migrations', () => {
     const db = versionOneDatabase();
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => queuePing(db, `new-${i}`)));
     expect(results.map((r) => r.code)).toEqual(Array(10).fill(0));
-    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
+    expect(query(db, 'PRAGMA user_version')).toEqual([{ user_version: SCHEMA_VERSION }]);
     expect(query(db, `SELECT count(*) AS n FROM pragma_table_info('claude_analyses') WHERE name = 'outcome'`)).toEqual([
       { n: 1 },
     ]);
@@ -62,6 +69,8 @@ describe('schema migrations', () => {
     conn.close();
     const result = await runHls(['stats', '--db', db]);
     expect(result.code).toBe(78);
-    expect(result.stderr).toBe('error: database schema version 99 is newer than this hls supports (5): upgrade hls\n');
+    expect(result.stderr).toBe(
+      `error: database schema version 99 is newer than this hls supports (${SCHEMA_VERSION}): upgrade hls\n`,
+    );
   });
 });

@@ -206,7 +206,7 @@ async function planLabels(args: ActArgs, plannedOnly: string | null): Promise<Ac
   return { action: 'added', added: toAdd, ignored };
 }
 
-async function issueLabels(github: GitHub, repository: string, number: number): Promise<string[]> {
+export async function issueLabels(github: GitHub, repository: string, number: number): Promise<string[]> {
   const [owner, repo] = repository.split('/') as [string, string];
   const labels = await github.paginate(github.issues.listLabelsOnIssue, {
     owner,

@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
-import type { EventRow } from '../store/types.js';
+import type { EventRow, IgnoredThread } from '../store/types.js';
 import { capText, NAME_CHARS } from './cap.js';
 
 export type RepositoryConfig = LoadedConfig['repositories'][number];
@@ -43,6 +43,20 @@ export function routingSkipReason(args: {
 }
 
 /**
+ * Whose events hls never acts on: bots (hls itself among them) and the ignored users. Checked before a
+ * comment is read as a command, so none of them can give one.
+ */
+export function senderSkipReason(event: EventRow, config: LoadedConfig, botLogin: string | undefined): string | null {
+  const sender = event.sender_login ?? '';
+  if (event.sender_type === 'Bot' || sender.endsWith('[bot]')) return `sender ${sender} is a bot`;
+  if (botLogin && sender.toLowerCase() === botLogin.toLowerCase()) return `event caused by hls itself (${sender})`;
+  if (config.filters.ignore_users.some((user) => user.toLowerCase() === sender.toLowerCase())) {
+    return `sender ${sender} is ignored`;
+  }
+  return null;
+}
+
+/**
  * The checks every event passes before any model call, in order; the first that applies is the skip
  * reason recorded on the event. `defaultActions` are the handler's actions when the repository lists none.
  */
@@ -55,16 +69,14 @@ export function skipReason(args: {
   subject: Subject | undefined;
   /** What the person wrote, for the minimum length rule; null where the event has no such text. */
   writtenText: string | null;
+  /** Set when a maintainer told hls to leave the event's thread alone (`/hls ignore`). */
+  ignoredThread?: IgnoredThread;
 }): string | null {
   const { event, config, subject } = args;
-  const routed = routingSkipReason(args);
+  const routed = routingSkipReason(args) ?? senderSkipReason(event, config, args.botLogin);
   if (routed) return routed;
-  const sender = event.sender_login ?? '';
-  if (event.sender_type === 'Bot' || sender.endsWith('[bot]')) return `sender ${sender} is a bot`;
-  if (args.botLogin && sender.toLowerCase() === args.botLogin.toLowerCase())
-    return `event caused by hls itself (${sender})`;
-  if (config.filters.ignore_users.some((user) => user.toLowerCase() === sender.toLowerCase())) {
-    return `sender ${sender} is ignored`;
+  if (args.ignoredThread) {
+    return `thread ignored by ${args.ignoredThread.by} (/hls ignore; /hls resume to analyse it again)`;
   }
   if (!subject) return null;
   const optOut = config.filters.opt_out_label.toLowerCase();

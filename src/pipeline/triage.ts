@@ -1,17 +1,26 @@
 import type * as z from 'zod';
 import type { GitHub } from '../clients/github.js';
 import type { LoadedConfig } from '../config/load.js';
-import type { EventRow } from '../store/types.js';
+import type { EventRow, IgnoredThread } from '../store/types.js';
 import type { Handler, HandlerContext, HandlerResult } from '../worker/handlers.js';
 import { applyActions, noThreadActions, repositoryLabels } from './act.js';
 import { triageSchema, type Triage } from './analysis.js';
 import { analyseEvent, modelChoice, recordUnsentPrompt, type ModelChoice } from './analyze.js';
 import { threadHistory } from './thread-history.js';
-import { repositoryConfig, routingSkipReason, skipReason, type RepositoryConfig, type Subject } from './filter.js';
+import { runCommand } from './commands/run.js';
+import type { ParsedCommand } from './commands/parse.js';
+import {
+  repositoryConfig,
+  routingSkipReason,
+  senderSkipReason,
+  skipReason,
+  type RepositoryConfig,
+  type Subject,
+} from './filter.js';
 import { TEXT_CHARS } from './cap.js';
 import { triagePayload } from './payload.js';
 import { renderPrompt, type RenderedPrompt } from './prompt.js';
-import { botLogin, services } from './services.js';
+import { botLogin, services, type Services } from './services.js';
 
 type Payload = Record<string, unknown>;
 
@@ -36,9 +45,14 @@ export interface TriageSpec {
   }): Promise<Payload>;
   /** Events without an issue or pull request thread (releases): analysed and recorded, nothing posted. */
   threadless?: boolean;
+  /** The comment command the event gives, if any (checked after the sender filters, before the others). */
+  command?(payload: Payload, event: EventRow, botLogin: string | undefined): ParsedCommand | null;
 }
 
-/** Builds the handler for one event type: filter → coalesce → (checkpoint | prompt → Claude) → GitHub. */
+/**
+ * Builds the handler for one event type: filter → (a comment command | coalesce → (checkpoint | prompt →
+ * Claude) → GitHub).
+ */
 export function triageHandler(spec: TriageSpec): Handler {
   return async (context) => runTriage(spec, context);
 }
@@ -50,19 +64,40 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
   if (routed) return { skipped: routed };
   const payload = triagePayload(spec.payload, context.payload);
   const made = services(config, log, store);
-  const subject = spec.subject(payload);
   const login = await botLogin(store, config, made);
-  const reason = eventSkipReason(spec, event, payload, config, login);
+  const thread: ThreadRun = { spec, context: { ...context, payload }, repo: repo!, made, login };
+  const unheard = senderSkipReason(event, config, login);
+  if (unheard) return { skipped: unheard };
+  const command = spec.command?.(payload, event, login);
+  if (command) {
+    return runCommand({
+      ...context,
+      payload,
+      repo: repo!,
+      github: made.github,
+      subject: spec.subject(payload)!,
+      command,
+      botLogin: login,
+      analyse: () => analyseThread(thread),
+    });
+  }
+  const ignored = event.thread_key ? await store.threads.ignoredThread(event.thread_key) : undefined;
+  const reason = eventSkipReason(spec, event, payload, config, login, ignored);
   if (reason) return { skipped: reason };
-  const enabled = repo!;
   const threadKey = event.thread_key;
 
   const debounceMs = config.filters.debounce_seconds * 1000;
   if (debounceMs > 0 && threadKey) {
-    // Only a newer event that will itself be analysed supersedes this one (not, say, a typo fix).
+    // Only a newer event that will itself be analysed supersedes this one (not, say, a typo fix or a
+    // comment command such as `@bot ignore`, which mentions the bot but analyses nothing).
     const newer = (await store.queue.newerThreadEvents({ ...event, thread_key: threadKey }, debounceMs)).find(
-      (candidate) =>
-        candidate.payload && !eventSkipReason(spec, candidate, parsePayload(spec, candidate.payload), config, login),
+      (candidate) => {
+        if (!candidate.payload) return false;
+        const parsed = parsePayload(spec, candidate.payload);
+        return (
+          !spec.command?.(parsed, candidate, login) && !eventSkipReason(spec, candidate, parsed, config, login, ignored)
+        );
+      },
     );
     if (newer) return { skipped: `superseded by event ${newer.id} of the same thread` };
     if (store.clock() < event.created_at + debounceMs) {
@@ -71,7 +106,23 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
       };
     }
   }
+  return analyseThread(thread);
+}
 
+/** What the analysis of one event needs once it is decided that it runs. */
+interface ThreadRun {
+  spec: TriageSpec;
+  context: HandlerContext;
+  repo: RepositoryConfig;
+  made: Services;
+  login: string | undefined;
+}
+
+/** Checkpoint or prompt → Claude, then the sticky comment and labels (an earlier analysis changes nothing). */
+async function analyseThread({ spec, context, repo, made, login }: ThreadRun): Promise<HandlerResult> {
+  const { event, payload, config, store, log } = context;
+  const subject = spec.subject(payload);
+  const threadKey = event.thread_key;
   const checkpoint = await store.ledger.findCheckpoint(event.id, event.replay_count);
   let triage: Triage;
   let analysisId: number;
@@ -83,7 +134,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     triage = triageSchema.parse(JSON.parse(checkpoint.analysis_json));
     analysisId = checkpoint.id;
   } else {
-    const { choice, prompt } = await preparePrompt(spec, { ...context, payload }, enabled, subject!, made.github);
+    const { choice, prompt } = await preparePrompt(spec, context, repo, subject!, made.github);
     if (!made.anthropic) {
       await recordUnsentPrompt(store, event, prompt, choice);
       return { skipped: 'no ANTHROPIC_API_KEY: prompt recorded, nothing sent' };
@@ -93,7 +144,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
       client: made.anthropic,
       keySha256: made.anthropicKeySha256!,
       config,
-      repo: enabled,
+      repo,
       event,
       prompt,
       choice,
@@ -109,7 +160,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
         analysisId,
         github: made.github,
         config,
-        repo: enabled,
+        repo,
         threadKey,
         subject: subject!,
         triage,
@@ -135,12 +186,22 @@ function eventSkipReason(
   payload: Payload,
   config: LoadedConfig,
   login: string | undefined,
+  ignoredThread: IgnoredThread | undefined,
 ): string | null {
   const repo = repositoryConfig(config, event.repository);
   const subject = spec.subject(payload);
   const writtenText = spec.writtenText ? spec.writtenText(payload) : (subject?.body ?? null);
   return (
-    skipReason({ event, config, repo, defaultActions: spec.defaultActions, botLogin: login, subject, writtenText }) ??
+    skipReason({
+      event,
+      config,
+      repo,
+      defaultActions: spec.defaultActions,
+      botLogin: login,
+      subject,
+      writtenText,
+      ignoredThread,
+    }) ??
     spec.relevance?.(payload, event, login, config) ??
     (subject && (event.thread_key || spec.threadless) ? null : 'no issue or pull request in the payload')
   );

@@ -38,6 +38,13 @@
  *   next page. `POST …/deliveries/{delivery_id}/attempts` → 202 `{}`, records the attempt
  *   (`hook.attempts`) and appends a new delivery with the same guid and `redelivery: true`
  *   (`hook.redeliveryStatusCode`, default 200 "OK"). Unknown hook or delivery → 404.
+ * - Collaborator permission: `GET /repos/{o}/{r}/collaborators/{username}/permission` →
+ *   `{permission, role_name, user}` from `repo(…).permissions` (login → role, case-insensitive); a user
+ *   not listed reads as a public repository's outsider (`read`). `permission` is the legacy field:
+ *   maintain reads as write, triage as read.
+ * - Reactions of issue comments: `POST …/issues/comments/{id}/reactions` `{content}` → 201 with the
+ *   reaction (200 and the same one when the token's user already reacted so), 422 for a content GitHub
+ *   does not know; `GET` lists them (`content` filters). Kept in `comment.reactions`.
  * - Every request is recorded (`requests`), in arrival order, with the status it got.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -80,6 +87,18 @@ export interface FakeRepo {
   hooks: FakeHook[];
   /** The repository id GitHub would report (`repository_id` of deliveries). */
   readonly id: number;
+  /** Collaborators' roles by login (see the permission endpoint above). */
+  permissions: Map<string, FakeRole>;
+}
+
+export type FakeRole = 'admin' | 'maintain' | 'write' | 'triage' | 'read';
+
+export interface FakeReaction {
+  id: number;
+  /** +1, -1, laugh, confused, heart, hooray, rocket, eyes. */
+  content: string;
+  user: string;
+  created_at: string;
 }
 
 export interface FakeOrg {
@@ -150,6 +169,8 @@ export interface FakeComment {
   user: string;
   created_at: string;
   updated_at: string;
+  /** Set by the fake on the first reaction. */
+  reactions?: FakeReaction[];
 }
 
 export interface FakePullFile {
@@ -324,7 +345,15 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         name,
         full: `${owner}/${name}`,
         id,
-        data: { labels: [], issues: new Map(), pulls: new Map(), runs: new Map(), hooks: [], id },
+        data: {
+          labels: [],
+          issues: new Map(),
+          pulls: new Map(),
+          runs: new Map(),
+          hooks: [],
+          id,
+          permissions: new Map(),
+        },
       };
       repos.set(key, state);
     }
@@ -875,6 +904,72 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     return undefined;
   }
 
+  // ---------- collaborators and reactions ----------
+
+  const LEGACY_PERMISSION: Record<FakeRole, string> = {
+    admin: 'admin',
+    maintain: 'write',
+    write: 'write',
+    triage: 'read',
+    read: 'read',
+  };
+  const REACTIONS = new Set(['+1', '-1', 'laugh', 'confused', 'heart', 'hooray', 'rocket', 'eyes']);
+
+  function collaboratorPermission(rs: RepoState, username: string): Reply {
+    const listed = [...rs.data.permissions].find(([name]) => name.toLowerCase() === username.toLowerCase());
+    const role: FakeRole = listed?.[1] ?? 'read';
+    const at = (level: FakeRole[]) => level.includes(role);
+    const user = {
+      ...userJson(listed?.[0] ?? username),
+      permissions: {
+        admin: at(['admin']),
+        maintain: at(['admin', 'maintain']),
+        push: at(['admin', 'maintain', 'write']),
+        triage: at(['admin', 'maintain', 'write', 'triage']),
+        pull: true,
+      },
+      role_name: role,
+    };
+    return { status: 200, body: { permission: LEGACY_PERMISSION[role], role_name: role, user } };
+  }
+
+  function reactionJson(reaction: FakeReaction): Record<string, unknown> {
+    return {
+      id: reaction.id,
+      node_id: nodeId('REA', reaction.id),
+      user: userJson(reaction.user),
+      content: reaction.content,
+      created_at: reaction.created_at,
+    };
+  }
+
+  function commentReactions(
+    method: string,
+    pathname: string,
+    query: Record<string, string>,
+    comment: FakeComment,
+    body: unknown,
+  ): Reply {
+    const reactions = (comment.reactions ??= []);
+    if (method === 'GET') {
+      const items = query.content ? reactions.filter((r) => r.content === query.content) : reactions;
+      return list(items, pathname, query, reactionJson);
+    }
+    if (method !== 'POST') return notFound();
+    const content = (body as { content?: unknown } | undefined)?.content;
+    if (typeof content !== 'string' || !REACTIONS.has(content)) {
+      return validation(
+        [{ resource: 'Reaction', code: 'invalid', field: 'content' }],
+        'https://docs.github.com/rest/reactions/reactions#create-reaction-for-an-issue-comment',
+      );
+    }
+    const existing = reactions.find((r) => r.content === content && r.user === login);
+    if (existing) return { status: 200, body: reactionJson(existing) };
+    const reaction: FakeReaction = { id: ++nextId, content, user: login, created_at: nowIso() };
+    reactions.push(reaction);
+    return { status: 201, body: reactionJson(reaction) };
+  }
+
   const num = (segment: string | undefined): number | undefined =>
     segment !== undefined && /^\d+$/.test(segment) ? Number(segment) : undefined;
 
@@ -979,6 +1074,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         return { status: 204 };
       }
       return notFound();
+    }
+
+    if (a === 'collaborators' && c === 'permission' && rest.length === 3 && method === 'GET') {
+      return collaboratorPermission(rs, b!);
+    }
+
+    if (a === 'issues' && b === 'comments' && d === 'reactions' && rest.length === 4) {
+      const id = num(c);
+      const found = id === undefined ? undefined : findComment(rs, id);
+      if (!found) return notFound();
+      return commentReactions(method, pathname, query, found.comment, body);
     }
 
     // Issue comments by id.

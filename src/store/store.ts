@@ -30,6 +30,7 @@ import type {
   Api,
   WorkerRecord,
   WorkerSelf,
+  IgnoredThread,
   WritePacing,
   BudgetScope,
 } from './types.js';
@@ -49,6 +50,7 @@ export interface Store {
   readonly ledger: LedgerStore;
   readonly limits: LimitsStore;
   readonly cache: GitHubCacheStore;
+  readonly threads: ThreadStore;
   readonly workers: WorkerStore;
   readonly admin: AdminStore;
   /** Now, in epoch ms, by the database's clock (SQLite: this host's; PostgreSQL: the server's, kept as an offset). */
@@ -144,6 +146,14 @@ export interface GitHubCacheStore {
   storeLogin(tokenSha256: string, login: string): Promise<void>;
   stickyComment(threadKey: string): Promise<StickyComment | undefined>;
   storeStickyComment(threadKey: string, comment: StickyComment): Promise<void>;
+}
+
+/** What maintainers told hls about a thread with comment commands. */
+export interface ThreadStore {
+  /** Who ignored the thread and when; undefined when it is analysed as usual. */
+  ignoredThread(threadKey: string): Promise<IgnoredThread | undefined>;
+  /** `/hls ignore` (true) or `/hls resume` (false) from `by`. */
+  setThreadIgnored(threadKey: string, ignored: boolean, by: string): Promise<void>;
 }
 
 /** The registry of worker processes. */

@@ -392,3 +392,9 @@ export interface MetricsSnapshot {
   /** Workers running, or stopped within the last day (as `hls stats` lists them). */
   workers: WorkerRecord[];
 }
+
+/** A thread a maintainer told hls to leave alone (`/hls ignore`). */
+export interface IgnoredThread {
+  by: string;
+  at: number;
+}

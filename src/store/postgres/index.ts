@@ -4,6 +4,7 @@ import { describeTarget, type OpenOptions } from '../open-store.js';
 import type { QueueStore, Store } from '../store.js';
 import { postgresAdmin } from './admin.js';
 import { postgresCache } from './cache.js';
+import { postgresThreads } from './threads.js';
 import { databaseClock, offsetFrom, SERVER_NOW_MS } from './clock.js';
 import { connectOptions, type Sql } from './connect.js';
 import { asStoreError, translatingErrors } from './errors.js';
@@ -35,6 +36,7 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
       ledger: translatingErrors(postgresLedger(sql), location),
       limits: translatingErrors(postgresLimits(sql), location),
       cache: translatingErrors(postgresCache(sql), location),
+      threads: translatingErrors(postgresThreads(sql), location),
       workers: translatingErrors(postgresWorkers(sql), location),
       admin: translatingErrors(postgresAdmin(sql), location),
       clock,

@@ -6,6 +6,7 @@ import type {
   LimitsStore,
   QueueStore,
   Store,
+  ThreadStore,
   WorkerStore,
 } from '../store.js';
 import { utcDay } from '../status-counts.js';
@@ -45,6 +46,7 @@ import { requeueEvents, selectForReplay } from './replay.js';
 import { rescueExpiredLeases } from './rescue.js';
 import { resumePauses } from './resume.js';
 import { readStats } from './stats.js';
+import { ignoredThread, setThreadIgnored } from './threads.js';
 import { registerWorker, workerHeartbeat, workerStopped } from './workers.js';
 
 /**
@@ -128,6 +130,10 @@ function sqliteStore(db: Db, path: string): Store {
     stickyComment: async (threadKey) => stickyComment(db, threadKey),
     storeStickyComment: async (threadKey, comment) => storeStickyComment(db, threadKey, comment, now()),
   };
+  const threads: ThreadStore = {
+    ignoredThread: async (threadKey) => ignoredThread(db, threadKey),
+    setThreadIgnored: async (threadKey, ignored, by) => setThreadIgnored(db, threadKey, ignored, by, now()),
+  };
   const workers: WorkerStore = {
     register: async (w) => registerWorker(db, { ...w, started_at: now() }),
     heartbeat: async (self, inFlight, processed) => workerHeartbeat(db, self, now(), inFlight, processed),
@@ -148,6 +154,7 @@ function sqliteStore(db: Db, path: string): Store {
     ledger,
     limits,
     cache,
+    threads,
     workers,
     admin,
     clock: now,
