@@ -235,6 +235,25 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     );
 
   program
+    .command('allowlist')
+    .description("write GitHub's webhook source ranges (GET /meta) as nginx allow lines, only when they changed")
+    .option('--output <file>', 'the nginx include to replace atomically (default: front_door.allowlist_file)')
+    .option('--dry-run', 'print what would be written and write nothing')
+    .option('--json', 'print { file, source, changed, written, ranges } as JSON')
+    .addHelpText(
+      'after',
+      '\nExit: 0 written (reload nginx), 2 unchanged (nothing to do), 64 usage, 65 implausible answer (old file\n' +
+        'kept), 69 GitHub unreachable (old file kept), 74 cannot write the file, 78 config.\n' +
+        'A timer can run: hls allowlist --output FILE && systemctl reload nginx\n',
+    )
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runAllowlist } = await import('./commands/allowlist.js');
+        return runAllowlist(command.optsWithGlobals());
+      }),
+    );
+
+  program
     .command('prune')
     .description('drop payloads (and rows) of old completed and skipped events; reclaim space')
     .option('--older-than <duration>', 'retention, e.g. 30d (default: prune.older_than_days)', asDuration())
