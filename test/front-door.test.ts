@@ -4,6 +4,7 @@
 // outside the ranges. Ends with one summary line: queued, 403, 429, 413.
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from '../src/simulators/github.js';
@@ -16,6 +17,8 @@ import { HOOK_ID, RELAY_BINARY, RELAY_REQUIRED, sign, startRelay, type Relay } f
 const FILE = 'test/front-door.test.ts';
 /** Twice the example's burst (examples/nginx/hls-hooks.conf: 40 at once per address, then 10/s). */
 const BURST_SENT = 80;
+/** Three times the burst, four at a time on kept-alive connections: faster than 10 a second. */
+const RATE_SENT = 120;
 
 /** Loopback is GitHub here; the namespace's 198.18.x.x address is not in the list. */
 const ALLOWED_RANGES = ['127.0.0.1/32', '::1/128', '192.30.252.0/22'];
@@ -179,6 +182,45 @@ describeFrontDoor(() => {
     const after = statSync(allowlistFile);
     expect([after.ino, after.mtimeMs, after.size]).toEqual([before.ino, before.mtimeMs, before.size]);
     github.meta = { hooks: ALLOWED_RANGES };
+  });
+
+  it('a changed /meta is exit 0, and after the reload it says to do nginx applies the new list', async () => {
+    const withoutLoopback = ['::1/128', '192.30.252.0/22'];
+    github.meta = { hooks: withoutLoopback };
+    expect((await allowlist()).code).toBe(0);
+    await nginx.reload();
+    const delivery = randomUUID();
+    expect((await deliverFromLoopback(Buffer.from(JSON.stringify(issuePayload(3))), delivery)).status).toBe(403);
+    expect(relaySaw(delivery)).toBe(false);
+
+    github.meta = { hooks: ALLOWED_RANGES };
+    expect((await allowlist()).code).toBe(0);
+    await nginx.reload();
+    expect((await deliverFromLoopback(Buffer.from(JSON.stringify(issuePayload(4))))).status).toBe(202);
+  });
+
+  it('past the rate burst, requests from one address get 429 (a method other than POST is 403 until then)', async () => {
+    // GETs: refused by nginx itself (limit_except), so the rate is measured without the relay's pace.
+    const agent = new Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false });
+    try {
+      const statuses = await Promise.all(
+        Array.from(
+          { length: RATE_SENT },
+          async () => count(await httpsRequest(nginx.url, { method: 'GET', agent })).status,
+        ),
+      );
+      expect(
+        statuses.every((status) => status === 403 || status === 429),
+        statuses.join(' '),
+      ).toBe(true);
+      expect(statuses.filter((status) => status === 403).length).toBeGreaterThan(0);
+      expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
+    } finally {
+      agent.destroy();
+    }
+    expect(nginx.log()).toMatch(/limiting requests, excess: [\d.]+ by zone "hls_hooks_rate", client: 127\.0\.0\.1/);
+    // Let the bucket drain (10 a second) before the next test bursts from the same address.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
   });
 
   it(`a burst of ${BURST_SENT} from one address: 429 for the excess, every accepted delivery stored`, async () => {

@@ -3,7 +3,7 @@
 // foreground under a temp prefix; an HTTPS client that accepts the test certificate.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, waitFor } from './hls.js';
@@ -73,7 +73,8 @@ export async function startNginx(options: StartNginxOptions): Promise<Nginx> {
     [
       'worker_processes 1;',
       `pid ${prefix}/nginx.pid;`,
-      `error_log ${prefix}/error.log warn;`,
+      // notice: workers log their graceful shutdown, which reload() waits for.
+      `error_log ${prefix}/error.log notice;`,
       'events { worker_connections 512; }',
       'http {',
       ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${prefix}/${kind};`),
@@ -127,9 +128,9 @@ export async function startNginx(options: StartNginxOptions): Promise<Nginx> {
       const pid = readFileSync(join(prefix, 'nginx.pid'), 'utf8').trim();
       const before = readFileSync(join(prefix, 'error.log'), 'utf8').length;
       process.kill(Number(pid), 'SIGHUP');
-      // The master logs the start of new workers once it has read the new configuration.
+      // New workers have started once the old one logs that it stops accepting connections.
       await waitFor(
-        () => readFileSync(join(prefix, 'error.log'), 'utf8').slice(before).includes('start worker process'),
+        () => readFileSync(join(prefix, 'error.log'), 'utf8').slice(before).includes('gracefully shutting down'),
         10_000,
         'nginx to reload',
       );
@@ -157,7 +158,7 @@ export interface HttpsResult {
  */
 export function httpsRequest(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer; timeoutMs?: number },
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer; timeoutMs?: number; agent?: Agent },
 ): Promise<HttpsResult> {
   return new Promise((resolve, reject) => {
     let answered = false;
@@ -167,7 +168,7 @@ export function httpsRequest(
         method: options.method ?? 'POST',
         headers: { ...options.headers, ...(options.body ? { 'content-length': String(options.body.length) } : {}) },
         rejectUnauthorized: false,
-        agent: false,
+        agent: options.agent ?? false,
         timeout: options.timeoutMs ?? 20_000,
       },
       (res) => {
