@@ -267,13 +267,9 @@ describe('hls doctor: the allowlist check', () => {
     return report.checks.find((check) => check.name === 'allowlist');
   };
 
-  it('is skipped when front_door.allowlist_file is not set, and asks nothing of GitHub', async () => {
+  it('says nothing when front_door.allowlist_file is not set, and asks nothing of GitHub', async () => {
     const s = await setup();
-    expect(await allowlistCheck(s)).toEqual({
-      name: 'allowlist',
-      status: 'skip',
-      detail: 'front_door.allowlist_file is not set (no nginx allowlist to check)',
-    });
+    expect(await allowlistCheck(s)).toBeUndefined();
     expect(s.fake.requests.filter((r) => r.path === '/meta')).toEqual([]);
   });
 
