@@ -43,7 +43,7 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
   ).join('\n');
   program
     .command('queue')
-    .description('store one delivery from the relay (one line of output; exit codes in the README)')
+    .description('store one delivery from the relay (one line of output; exit codes in docs/cli.md)')
     .helpOption('-h, --help', 'show this help')
     .allowUnknownOption()
     .allowExcessArguments()
@@ -95,7 +95,7 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .command('stats')
     .description('queue health, throughput and cost')
     .addOption(
-      new Option('--format <format>', 'text, json (the document described in the README) or prometheus').choices([
+      new Option('--format <format>', 'text, json (the document described in docs/cli.md) or prometheus').choices([
         'text',
         'json',
         'prometheus',
@@ -284,7 +284,7 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
 
 /**
  * A reader that stops early (`hls show --payload | head`) closes the pipe: the output was wanted only
- * that far, so hls stops quietly with 0 (README, "Exit codes").
+ * that far, so hls stops quietly with 0 (docs/cli.md, "Exit codes").
  */
 function stopQuietlyWhenReaderLeaves(): void {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { CliError } from '../src/exit-codes.js';
-import { runHls, tempDir } from './helpers/hls.js';
+import { ROOT, runHls, tempDir } from './helpers/hls.js';
 
 /** Writes a YAML config and runs `hls stats` with it (stats needs no keys and reads the whole config). */
 async function statsWith(yaml: string, env: NodeJS.ProcessEnv = {}) {
@@ -106,7 +106,7 @@ const at = (path: string, value: unknown): unknown =>
     .reverse()
     .reduce((inner, key) => ({ [key]: inner }), value);
 
-/** The ranges of the README's configuration table, for every setting that becomes a timer or a wait. */
+/** The ranges of the configuration table in docs/configuration.md, for every setting that becomes a timer or a wait. */
 const TIMER_SETTINGS: [path: string, min: number, max: number][] = [
   ['github.timeout_seconds', 1, 3600],
   ['github.label_cache_seconds', 0, 604_800],
@@ -132,6 +132,13 @@ describe('config limits (in-process)', () => {
       expect(error?.exitCode).toBe(78);
       expect(error?.message).toMatch(new RegExp(`: ${path.replace(/\./g, '\\.')}: expected ${min} to ${max} `));
     }
+  });
+
+  it.each(TIMER_SETTINGS)('docs/configuration.md gives %s the range %d to %d', (path, min, max) => {
+    const table = readFileSync(join(ROOT, 'docs/configuration.md'), 'utf8').split('\n');
+    const rows = table.filter((line) => line.startsWith(`| \`${path}\` |`));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain(`(${min}–${max})`);
   });
 
   it('github.timeout_seconds defaults to 30', () => {

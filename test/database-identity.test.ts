@@ -48,7 +48,7 @@ function makeFile(dir: string, shape: Shape): string {
   return path;
 }
 
-/** The rule of the README's database section, written out independently of the code. */
+/** The rule of docs/database.md ("SQLite"), written out independently of the code. */
 function expectedOwner(shape: Shape): 'new' | 'hls' | 'foreign' {
   if (shape.applicationId === HLS_APPLICATION_ID) return 'hls';
   if (shape.applicationId !== 0) return 'foreign';

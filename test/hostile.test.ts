@@ -1,7 +1,7 @@
 // Hostile request bodies, each through the real `hls queue` process and, when it is stored, through
 // `hls worker --once` with no config: the queue answers one line with a documented exit code (never a
 // stack trace), a stored body keeps its exact bytes, and the worker ends every stored event as skipped
-// with a reason without crashing. The README's "Hostile input" table documents exactly these outcomes.
+// with a reason without crashing. The "Hostile input" table of docs/operations.md documents exactly these outcomes.
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventRow as StoredEvent } from '../src/store/types.js';

@@ -1,5 +1,5 @@
 // Operator mistakes and hostile environments, one row each: every command answers with one line and its
-// documented exit code (README, "Exit codes"), never a stack trace.
+// documented exit code (docs/cli.md, "Exit codes"), never a stack trace.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -25,7 +25,7 @@ export interface StatsFlags extends GlobalOptions {
   threshold?: string[];
 }
 
-/** `hls stats`: the figures, as text for a person, the stable JSON document of the README, or Prometheus metrics. */
+/** `hls stats`: the figures, as text for a person, the stable JSON document of docs/cli.md, or Prometheus metrics. */
 export async function runStats(flags: StatsFlags): Promise<number> {
   if (flags.check) return runCheck(flags);
   const format = flags.json ? 'json' : (flags.format ?? 'text');

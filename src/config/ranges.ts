@@ -6,7 +6,7 @@ const DAY = 24 * HOUR;
 
 /**
  * Allowed values, in milliseconds, of every setting that becomes a timer or a wait, shared by the flags
- * and the config keys that set them (all well under Node's 2^31 ms timer limit; see README).
+ * and the config keys that set them (all well under Node's 2^31 ms timer limit; see docs/configuration.md).
  */
 export const RANGES = {
   lease: { min: 100, max: DAY },

@@ -6,7 +6,7 @@ import type { HistogramSample, Labels, MetricFamily, Sample } from './exposition
 const WAITING = ['pending', 'retry', 'processing'] as const;
 const TOKEN_TYPES = ['input', 'output', 'cache_write', 'cache_read'] as const;
 
-/** The metrics hls exports, named and described as the README lists them. */
+/** The metrics hls exports, named and described as docs/operations.md lists them. */
 export function hlsMetricFamilies(s: MetricsSnapshot): MetricFamily[] {
   const github = s.histograms.github_request_duration_seconds;
   const anthropic = s.histograms.anthropic_request_duration_seconds;
