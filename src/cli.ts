@@ -243,7 +243,7 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     .addHelpText(
       'after',
       '\nExit: 0 written (reload nginx), 2 unchanged (nothing to do), 64 usage, 65 implausible answer (old file\n' +
-        'kept), 69 GitHub unreachable (old file kept), 74 cannot write the file, 78 config.\n' +
+        'kept), 69 GitHub unreachable (old file kept), 73 cannot write the file, 78 config.\n' +
         'A timer can run: hls allowlist --output FILE && systemctl reload nginx\n',
     )
     .action((_options, command: Command) =>

@@ -251,11 +251,11 @@ describe('hls allowlist', () => {
     expect(bare.fake.requests).toEqual([]);
   });
 
-  it('a file it cannot create is exit 74 with the reason', async () => {
+  it('a file it cannot create is exit 73 with the reason', async () => {
     const s = await setup();
     const file = join(s.dir, 'no-such-dir/github-hooks.conf');
     const result = await allowlist(s, '--output', file);
-    expect(result.code).toBe(74);
+    expect(result.code).toBe(73);
     expect(result.stderr).toBe(`error: cannot replace ${file}: ENOENT (the directory must be writable by hls)\n`);
   });
 });

@@ -20,7 +20,7 @@ export const ALLOWLIST_UNCHANGED = 2;
  * `hls allowlist`: writes GitHub's webhook source ranges as nginx `allow` lines to --output (default
  * `front_door.allowlist_file`), atomically and only when they changed. Exit 0: written (reload nginx);
  * ALLOWLIST_UNCHANGED: already current; 65/69: GitHub's answer was refused or unreachable, the old
- * file is kept; 74: the file could not be read or replaced.
+ * file is kept; 73: the file could not be read or replaced.
  */
 export async function runAllowlist(flags: AllowlistFlags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { config, log } = commandContext(flags, env);
@@ -58,7 +58,7 @@ function readIfPresent(path: string): string | null {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    throw new CliError(`cannot read ${path}: ${code ?? (error as Error).message}`, EXIT.IO_ERROR);
+    throw new CliError(`cannot read ${path}: ${code ?? (error as Error).message}`, EXIT.CANT_CREATE);
   }
 }
 
@@ -69,7 +69,7 @@ function replace(path: string, text: string): void {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CliError(
       `cannot replace ${path}: ${code ?? (error as Error).message} (the directory must be writable by hls)`,
-      EXIT.IO_ERROR,
+      EXIT.CANT_CREATE,
     );
   }
 }
