@@ -224,7 +224,9 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
 
   program
     .command('doctor')
-    .description('check the config, database, GitHub token, Anthropic key and relay hooks file (exit 1 if any fails)')
+    .description(
+      'check the config, database, GitHub token, Anthropic key, relay hooks file and nginx allowlist (exit 1 if any fails)',
+    )
     .option('--hooks <file>', "also check the relay's hooks file, e.g. /etc/webhook/hooks.json")
     .option('--json', 'print { ok, checks: [{ name, status, detail }] }')
     .action((_options, command: Command) =>
