@@ -39,6 +39,8 @@ const ON_BOTH_BACKENDS = [
  * - load: the slow load test (the relay under load); its claim figures are bench/'s job on PostgreSQL.
  * - labels, monitoring, payload-validation: the store is only a bystander (label sync's cache, the
  *   --check thresholds over `hls stats`, payload shapes failing before any query); kept out for CI time.
+ * - allowlist, front-door: GitHub's /meta and nginx in front of the relay; the store is a bystander (the
+ *   rows of the deliveries nginx let through, which relay covers on both backends).
  * - postgres-store, postgres-passfile: the PostgreSQL backend's own tests, which start their own cluster;
  *   they run once, in the sqlite project.
  */

@@ -224,13 +224,34 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
 
   program
     .command('doctor')
-    .description('check the config, database, GitHub token, Anthropic key and relay hooks file (exit 1 if any fails)')
+    .description(
+      'check the config, database, GitHub token, Anthropic key, relay hooks file and nginx allowlist (exit 1 if any fails)',
+    )
     .option('--hooks <file>', "also check the relay's hooks file, e.g. /etc/webhook/hooks.json")
     .option('--json', 'print { ok, checks: [{ name, status, detail }] }')
     .action((_options, command: Command) =>
       run(async () => {
         const { runDoctor } = await import('./commands/doctor.js');
         return runDoctor(command.optsWithGlobals());
+      }),
+    );
+
+  program
+    .command('allowlist')
+    .description("write GitHub's webhook source ranges (GET /meta) as nginx allow lines, only when they changed")
+    .option('--output <file>', 'the nginx include to replace atomically (default: front_door.allowlist_file)')
+    .option('--dry-run', 'print what would be written and write nothing')
+    .option('--json', 'print { file, source, changed, written, ranges } as JSON')
+    .addHelpText(
+      'after',
+      '\nExit: 0 written (reload nginx), 2 unchanged (nothing to do), 64 usage, 65 implausible answer (old file\n' +
+        'kept), 69 GitHub unreachable (old file kept), 73 cannot write the file, 78 config.\n' +
+        'A timer can run: hls allowlist --output FILE && systemctl reload nginx\n',
+    )
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runAllowlist } = await import('./commands/allowlist.js');
+        return runAllowlist(command.optsWithGlobals());
       }),
     );
 

@@ -149,6 +149,25 @@ if (!systemdAnalyze && toolsRequired) {
       });
     }
 
+    it('hls-allowlist.service and .timer pass systemd-analyze verify; "unchanged" (exit 2) is a success', () => {
+      const dir = tempDir('hls-units-');
+      const service = readFileSync(join(ROOT, 'systemd/hls-allowlist.service'), 'utf8');
+      // Reload nginx only when hls wrote a new file (exit 0) and nginx accepts its configuration.
+      expect(service.split('\n')).toContain(
+        "ExecStart=/bin/sh -c '/usr/bin/node /opt/hls/bin/hls allowlist --output /etc/nginx/hls/github-hooks.conf" +
+          " && /usr/sbin/nginx -t -q && exec /bin/systemctl reload nginx'",
+      );
+      expect(service).toMatch(/^SuccessExitStatus=2$/m);
+      expect(service).toMatch(/^ReadWritePaths=\/etc\/nginx\/hls /m);
+      expect(readFileSync(join(ROOT, 'systemd/hls-allowlist.timer'), 'utf8')).toMatch(/^OnCalendar=daily$/m);
+      for (const file of ['hls-allowlist.service', 'hls-allowlist.timer']) {
+        writeFileSync(join(dir, file), readFileSync(join(ROOT, `systemd/${file}`), 'utf8'));
+        const result = verify(join(dir, file), [file]);
+        expect(result.complaints, result.stderr).toEqual([]);
+        expect(result.code, result.stderr).toBe(0);
+      }
+    });
+
     it('hls-metrics.timer runs every minute and the service may write the textfile directory', () => {
       const timer = readFileSync(join(ROOT, 'systemd/hls-metrics.timer'), 'utf8');
       expect(timer).toMatch(/^OnCalendar=minutely$/m);

@@ -28,27 +28,32 @@ export function tokenSha256(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** `github.api_url` > GITHUB_API_URL > api.github.com, without a trailing slash. */
+export function githubApiUrl(config: LoadedConfig, env: NodeJS.ProcessEnv): string {
+  return (config.github.api_url ?? (env.GITHUB_API_URL || 'https://api.github.com')).replace(/\/$/, '');
+}
+
 /**
- * Octokit for `github.api_url` > GITHUB_API_URL > api.github.com. With the database, every request
+ * Octokit for `githubApiUrl` (without a token: unauthenticated, for public endpoints). With the database, every request
  * goes through the rate-limit gate shared by all hls processes (pacing, pauses, recorded headers);
  * plugin-retry re-sends server errors and requests that got no answer. Rate-limit answers (403/429) are
  * the gate's, not the plugin's. Each request (each retry too) gives up after `github.timeout_seconds`.
  */
 export function createGitHub(
   config: LoadedConfig,
-  token: string,
+  token: string | undefined,
   log: Logger,
   env: NodeJS.ProcessEnv,
   store?: Store,
 ): GitHub {
   return new HlsOctokit({
     auth: token,
-    baseUrl: (config.github.api_url ?? (env.GITHUB_API_URL || 'https://api.github.com')).replace(/\/$/, ''),
+    baseUrl: githubApiUrl(config, env),
     userAgent: 'hls',
     log: { debug: () => {}, info: () => {}, warn: (message: string) => log.warn(message), error: () => {} },
     retry: { retries: 2, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
     request: { fetch: fetchWithTimeout(config.github.timeout_seconds * 1000) },
-    gate: store ? new GitHubGate(store, tokenSha256(token), config.github.pacing, log) : undefined,
+    gate: store && token ? new GitHubGate(store, tokenSha256(token), config.github.pacing, log) : undefined,
   });
 }
 

@@ -3,6 +3,7 @@ import { checkConfig, databaseToCheck } from '../doctor/checks/config.js';
 import { checkDatabase } from '../doctor/checks/database.js';
 import { checkPostgres } from '../doctor/checks/postgres.js';
 import { checkGitHub } from '../doctor/checks/github.js';
+import { checkFrontDoor } from '../doctor/checks/front-door.js';
 import { checkHooksFile } from '../doctor/checks/hooks-file.js';
 import { guarded } from '../doctor/check.js';
 import type { DoctorFlags } from '../doctor/flags.js';
@@ -15,8 +16,9 @@ export type { DoctorFlags } from '../doctor/flags.js';
 export { formatCheck, redact } from '../doctor/report.js';
 
 /**
- * `hls doctor`: checks the config, the database file, the GitHub token, the Anthropic key and
- * (with --hooks) the relay's hooks file. One line per check; exit 1 when any check failed.
+ * `hls doctor`: checks the config, the database file, the GitHub token, the Anthropic key,
+ * (with --hooks) the relay's hooks file and (with front_door.allowlist_file) the nginx allowlist.
+ * One line per check; exit 1 when any check failed (a WARN line does not count).
  * Secrets are never printed: every detail is scrubbed of the values it could contain.
  */
 export async function runDoctor(flags: DoctorFlags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -41,6 +43,7 @@ export async function runDoctor(flags: DoctorFlags, env: NodeJS.ProcessEnv = pro
   report.add(...(await guarded('github token', () => checkGitHub(context, env))));
   report.add(...(await guarded('anthropic key', () => checkAnthropic(context, env))));
   report.add(...(await guarded('hooks file', () => checkHooksFile(flags.hooks))));
+  report.add(...(await guarded('allowlist', () => checkFrontDoor(context, env))));
 
   return report.finish() ? EXIT.OK : EXIT.FAILURE;
 }

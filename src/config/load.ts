@@ -81,7 +81,9 @@ function resolvePaths(config: Config, file: string): Config & { source: string }
     Object.entries(config.handlers).map(([event, modulePath]) => [event, resolve(base, modulePath)]),
   );
   const database = config.database.path === undefined ? config.database : { path: resolve(base, config.database.path) };
-  return { ...config, database, handlers, source: file };
+  const allowlistFile = config.front_door.allowlist_file;
+  const frontDoor = allowlistFile === undefined ? config.front_door : { allowlist_file: resolve(base, allowlistFile) };
+  return { ...config, database, handlers, front_door: frontDoor, source: file };
 }
 
 /** Turns a schema issue into `repositories[0].events[2]: unknown event "isues"`. */

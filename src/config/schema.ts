@@ -195,6 +195,12 @@ export const configSchema = z.strictObject({
       rate_limit_remaining_percent: level(20, 5),
     })
     .prefault({}),
+  front_door: z
+    .strictObject({
+      /** The nginx include `hls allowlist` writes and `hls doctor` checks; unset: no check. */
+      allowlist_file: z.string().min(1).optional(),
+    })
+    .prefault({}),
   logging: z
     .strictObject({
       level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -1,4 +1,5 @@
-export type CheckStatus = 'ok' | 'fail' | 'skip';
+/** `warn` is reported but, unlike `fail`, does not make doctor exit 1. */
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
 export interface Check {
   name: string;
@@ -7,6 +8,7 @@ export interface Check {
 }
 
 export const ok = (name: string, detail: string): Check => ({ name, status: 'ok', detail });
+export const warn = (name: string, detail: string): Check => ({ name, status: 'warn', detail });
 export const fail = (name: string, detail: string): Check => ({ name, status: 'fail', detail });
 export const skip = (name: string, detail: string): Check => ({ name, status: 'skip', detail });
 

@@ -45,6 +45,8 @@
  * - Reactions of issue comments: `POST …/issues/comments/{id}/reactions` `{content}` → 201 with the
  *   reaction (200 and the same one when the token's user already reacted so), 422 for a content GitHub
  *   does not know; `GET` lists them (`content` filters). Kept in `comment.reactions`.
+ * - `GET /meta` → `meta` (the test sets its `hooks` ranges; default GitHub's published ones), with or
+ *   without a token (a wrong token is still 401), counted in the bucket of the credentials used.
  * - Every request is recorded (`requests`), in arrival order, with the status it got.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -62,7 +64,25 @@ export interface FakeGitHubOptions {
   rateLimit?: number;
   /** Enforces secondary limits on content-creating requests (see above); default none. */
   writeLimits?: WriteLimits;
+  /** The initial `GET /meta` answer (see FakeGitHub.meta). */
+  meta?: FakeMeta;
 }
+
+/** What `GET /meta` answers; only `hooks` (the webhook source ranges) is modelled. */
+export interface FakeMeta {
+  hooks?: unknown;
+  [key: string]: unknown;
+}
+
+/** GitHub's webhook source ranges as published in 2026-11. */
+export const GITHUB_HOOK_RANGES = [
+  '192.30.252.0/22',
+  '185.199.108.0/22',
+  '140.82.112.0/20',
+  '143.55.64.0/20',
+  '2a0a:a440::/29',
+  '2606:50c0::/32',
+];
 
 /** The same numbers as hls's `github.pacing`, in ms. */
 export interface WriteLimits {
@@ -239,6 +259,8 @@ export interface FailReply {
 export interface FakeGitHub {
   url: string;
   requests: RecordedRequest[];
+  /** The `GET /meta` answer; replace it to change what the next request gets. */
+  meta: FakeMeta;
   /** Created on first use, empty. `fullName` is 'owner/name', matched case-insensitively. */
   repo(fullName: string): FakeRepo;
   /** Created on first use, without hooks; matched case-insensitively. */
@@ -1353,6 +1375,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return send(res, record, { status: script.reply.status, body: scriptedBody, headers: replyHeaders }, base);
     }
 
+    const isMeta = parsed.pathname === '/meta' && method === 'GET';
+    if (isMeta && headers.authorization === undefined) {
+      take(anon);
+      return send(res, record, { status: 200, body: fake.meta }, apiHeaders(anon));
+    }
+
     const auth = /^(token|bearer)\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
     if (!auth || auth[2] !== token) {
       take(anon);
@@ -1361,6 +1389,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         ...apiHeaders(anon),
         'www-authenticate': 'Bearer realm="GitHub"',
       });
+    }
+
+    if (isMeta) {
+      take(core);
+      return send(res, record, { status: 200, body: fake.meta }, apiHeaders(core));
     }
 
     if (parsed.pathname === '/rate_limit' && method === 'GET') {
@@ -1435,9 +1468,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const fake: FakeGitHub = {
     url,
     requests,
+    meta: options.meta ?? { hooks: [...GITHUB_HOOK_RANGES] },
     repo,
     org,
     writes: () => requests.filter((r) => WRITE_METHODS.has(r.method)),
@@ -1454,4 +1488,5 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       });
     },
   };
+  return fake;
 }
