@@ -29,7 +29,7 @@ const PLOT_H = HEIGHT - PAD.top - PAD.bottom;
 /** Bars stacked per day, one segment per series; each day is a `g.day[data-date]`. */
 export function stackedBars(chart: Chart): string {
   const totals = chart.dates.map((_, day) => chart.series.reduce((sum, s) => sum + (s.values[day] ?? 0), 0));
-  const y = scale(Math.max(...totals, chart.guide?.value ?? 0));
+  const y = scale(peak(chart));
   const band = PLOT_W / chart.dates.length;
   const days = chart.dates.map((date, day) => {
     let top = 0;
@@ -99,17 +99,29 @@ function frame(chart: Chart, y: Scale, body: string): string {
         : '',
     )
     .join('');
-  const guide = chart.guide
-    ? `<line class="guide" x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${num(y(chart.guide.value))}" y2="${num(y(chart.guide.value))}"><title>${e(chart.guide.label)}</title></line>`
+  // A guide far above the bars would flatten them: it is then only named, with how close the highest day came.
+  const guideShown = chart.guide !== undefined && chart.guide.value <= y.max;
+  const guide = guideShown
+    ? `<line class="guide" x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${num(y(chart.guide!.value))}" y2="${num(y(chart.guide!.value))}"><title>${e(chart.guide!.label)}</title></line>`
+    : '';
+  const guideNote = chart.guide
+    ? guideShown
+      ? chart.guide.label
+      : `${chart.guide.label}: above the chart, the highest day reached ${((peak(chart) / chart.guide.value) * 100).toFixed(1)}% of it`
     : '';
   const legend = [
     ...chart.series.map((s) => `<li><span class="swatch ${s.colour}"></span>${e(s.name)}</li>`),
-    ...(chart.guide ? [`<li><span class="swatch guide-swatch"></span>${e(chart.guide.label)}</li>`] : []),
+    ...(chart.guide ? [`<li><span class="swatch guide-swatch"></span>${e(guideNote)}</li>`] : []),
   ].join('');
   return (
     `<svg data-chart="${e(chart.id)}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${e(chart.label)}">` +
     `${grid}${labels}${body}${guide}</svg><ul class="legend">${legend}</ul>`
   );
+}
+
+/** The highest stacked total of a day. */
+function peak(chart: Chart): number {
+  return Math.max(0, ...chart.dates.map((_, day) => chart.series.reduce((sum, s) => sum + (s.values[day] ?? 0), 0)));
 }
 
 function dayGroup(date: string, summary: string, content: string): string {

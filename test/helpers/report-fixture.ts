@@ -11,17 +11,19 @@ export const HOSTILE_REPOSITORY = '<img src=x onerror="window.__pwned=1">/x';
 export const HOSTILE_REASON = '<script>window.__pwned=1</script> & "quoted"';
 
 /**
- * Nine events: six completed (two each on three days; one of a repository with a hostile name), one
- * refused by the model (failed), two bots' events skipped (one with a hostile skip reason). `daysBack[i]` moves the
+ * Nine events: six completed and one refused by the model (failed), spread over three days (one of a
+ * repository with a hostile name), two bots' events skipped (one with a hostile skip reason). `daysBack[i]` moves the
  * i-th event and its ledger rows that many days back. A daily budget is configured.
  */
 export async function filledStage(): Promise<{ s: Stage; ids: number[] }> {
   const s = await stage({ config: { claude: { daily_budget_usd: 5 } } });
+  // The first model call is refused, whichever event the worker claims first.
   s.anthropic.enqueue({ kind: 'text', text: '', stopReason: 'refusal' });
-  const ids = [await queueIssueEvent(s, 1)];
-  for (let number = 2; number <= 7; number++) ids.push(await queueIssueEvent(s, number));
-  ids.push(await queueIssueEvent(s, 8, { sender: { login: 'dependabot[bot]', type: 'Bot' } }));
-  ids.push(await queueIssueEvent(s, 9, { sender: { login: 'renovate[bot]', type: 'Bot' } }));
+  const ids = await Promise.all([
+    ...[1, 2, 3, 4, 5, 6, 7].map((number) => queueIssueEvent(s, number)),
+    queueIssueEvent(s, 8, { sender: { login: 'dependabot[bot]', type: 'Bot' } }),
+    queueIssueEvent(s, 9, { sender: { login: 'renovate[bot]', type: 'Bot' } }),
+  ]);
   const worker = await runHls(['worker', '--once', '--concurrency', '1', '--id', 'report-worker'], { env: s.env });
   expect(worker.code, worker.stderr).toBe(0);
 

@@ -46,7 +46,7 @@ export function postgresAdmin(sql: Sql): AdminStore {
                                  ELSE coalesce(error_message, error_class, 'no error recorded') END AS reason,
                      count(*) AS n
                 FROM webhook_events WHERE created_at >= ${since} AND status IN ('skipped', 'failed')
-               GROUP BY 1, 2, 3 ORDER BY 1, 2 COLLATE "C", 3 COLLATE "C"`),
+               GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
           ],
           spend: [
             ...(await tx<ReportSnapshot['spend']>`
@@ -54,7 +54,7 @@ export function postgresAdmin(sql: Sql): AdminStore {
                      coalesce(repository, '-') AS repository, sum(claude_cost_usd) AS cost_usd,
                      count(*) FILTER (WHERE outcome <> 'not_sent') AS calls
                 FROM claude_analyses WHERE created_at >= ${since}
-               GROUP BY 1, 2, 3 ORDER BY 1, 2 COLLATE "C", 3 COLLATE "C"`),
+               GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
           ],
           durations: [
             ...(await tx<ReportSnapshot['durations']>`
