@@ -48,6 +48,7 @@ path.line { fill: none; }
 .guide-swatch { height: 0; border-top: 2px dashed var(--bad); border-radius: 0; background: none; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
+td:not(:first-child) { white-space: nowrap; }
 th { color: var(--muted-fg); font-weight: 600; white-space: nowrap; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem; }
 .pair h2 { margin-top: 1.6rem; }
