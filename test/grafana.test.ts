@@ -1,9 +1,10 @@
 // examples/grafana/hls.json: a dashboard Grafana can import, whose every query names a series that
 // `hls stats --format prometheus` really emits (read from the real command over a filled database).
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runHls } from './helpers/hls.js';
+import { ROOT, runHls, tempDir } from './helpers/hls.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
 
 interface Target {
@@ -48,6 +49,14 @@ function exposedSeries(exposition: string): Set<string> {
   return series;
 }
 
+const promtool = spawnSync('promtool', ['--version']).status === 0;
+if (!promtool) {
+  console.warn(
+    '\n*** WARNING: the PromQL syntax check in test/grafana.test.ts DID NOT RUN: promtool is not on PATH ' +
+      '(apt-get install prometheus).\n',
+  );
+}
+
 describe('the Grafana dashboard', () => {
   let s: Stage;
   let exposed: Set<string>;
@@ -85,6 +94,19 @@ describe('the Grafana dashboard', () => {
     ]) {
       expect(used, name).toContain(name);
     }
+  });
+
+  it.skipIf(!promtool)('every query parses as PromQL (promtool check rules)', () => {
+    // Grafana replaces $__rate_interval before Prometheus sees the query.
+    const rules = expressions.map((expr, i) => ({
+      record: `hls:dashboard_query_${i}`,
+      expr: expr.replaceAll('$__rate_interval', '5m'),
+    }));
+    const file = join(tempDir('hls-grafana-'), 'rules.yml');
+    writeFileSync(file, JSON.stringify({ groups: [{ name: 'dashboard', rules }] }));
+    const result = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain(`SUCCESS: ${rules.length} rules found`);
   });
 
   it('is an importable dashboard: a Prometheus input, panels with targets on it, unique ids, no overlap', () => {
