@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHls, tempDir } from './helpers/hls.js';
 import type { Stage } from './helpers/pipeline.js';
-import { filledStage, HOSTILE_REASON, HOSTILE_REPOSITORY } from './helpers/report-fixture.js';
+import { filledStage, HOSTILE_PAUSE_REASON, HOSTILE_REASON, HOSTILE_REPOSITORY } from './helpers/report-fixture.js';
 
 let s: Stage;
 beforeAll(async () => {
@@ -87,6 +87,7 @@ describe('hls report --json', () => {
     }
     const quiet = report.daily.find((d: { events: number }) => d.events === 0);
     expect(quiet.processing_ms).toEqual({ count: 0, p50: null, p95: null });
+    expect(report.pauses).toEqual([expect.objectContaining({ kind: 'github', reason: HOSTILE_PAUSE_REASON, hits: 2 })]);
     expect(report.workers.list.map((w: { id: string }) => w.id)).toEqual(['report-worker']);
   });
 });
@@ -113,10 +114,14 @@ describe('hls report (HTML)', () => {
     expect(stdout).not.toContain('<img');
     expect(stdout).toContain('&lt;script&gt;window.__pwned=1&lt;/script&gt; &amp; &quot;quoted&quot;');
     expect(stdout).toContain('&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;/x');
+    expect(stdout).not.toContain('<b ');
+    expect(stdout).toMatch(
+      /github paused until \S+ \(2 hit\(s\)\): GitHub said &lt;b onmouseover=&quot;window.__pwned=1&quot;&gt;slow down&lt;\/b&gt;/,
+    );
   });
 });
 
-describe('hls report exit codes', () => {
+describe.concurrent('hls report exit codes', () => {
   it.each([
     [['--days', '0'], 64, /days/],
     [['--days', 'many'], 64, /days/],

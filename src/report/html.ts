@@ -168,6 +168,13 @@ function budgetTable(r: ReportData): string {
 }
 
 function rateLimits(r: ReportData): string {
+  const pauses = r.pauses
+    .map((p) => `<p class="alert">${e(p.kind)} paused until ${e(p.until)} (${p.hits} hit(s)): ${e(p.reason)}</p>`)
+    .join('');
+  return pauses + headroomTable(r);
+}
+
+function headroomTable(r: ReportData): string {
   if (r.rate_limits.length === 0) return '<p class="note">No rate-limit reading recorded yet.</p>';
   const rows = r.rate_limits.map((x) => {
     const share =
