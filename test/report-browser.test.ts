@@ -30,6 +30,7 @@ if (!existsSync(CHROMIUM) && process.env.CI) {
 } else {
   describe('hls report in Chromium', () => {
     let s: Stage;
+    let launching: Promise<Browser> | undefined;
     let browser: Browser;
     let page: Page;
     let stats: { daily: Record<string, number>[] };
@@ -38,7 +39,13 @@ if (!existsSync(CHROMIUM) && process.env.CI) {
     let url: string;
 
     beforeAll(async () => {
-      ({ s } = await filledStage());
+      // Chromium starts while the pipeline fills the database.
+      // As root (CI containers) Chromium refuses to start without --no-sandbox.
+      launching = chromium.launch({
+        executablePath: CHROMIUM,
+        args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+      });
+      s = await filledStage();
       const file = join(tempDir('hls-report-browser-'), 'report.html');
       const [report, statsRun] = await Promise.all([
         runHls(['report', '--days', String(DAYS), '--output', file], { env: s.env }),
@@ -47,11 +54,7 @@ if (!existsSync(CHROMIUM) && process.env.CI) {
       expect(report.code, report.stderr).toBe(0);
       stats = JSON.parse(statsRun.stdout);
       url = pathToFileURL(file).href;
-      // As root (CI containers) Chromium refuses to start without --no-sandbox.
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-      });
+      browser = await launching;
       page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
       page.on('console', (message) => {
         if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
@@ -62,7 +65,8 @@ if (!existsSync(CHROMIUM) && process.env.CI) {
     });
 
     afterAll(async () => {
-      await browser?.close();
+      // Also when the fixture failed before the browser was awaited.
+      await (await launching?.catch(() => undefined))?.close();
       await s?.close();
     });
 

@@ -7,7 +7,7 @@ import { filledStage, HOSTILE_PAUSE_REASON, HOSTILE_REASON, HOSTILE_REPOSITORY }
 
 let s: Stage;
 beforeAll(async () => {
-  ({ s } = await filledStage());
+  s = await filledStage();
 });
 afterAll(async () => {
   await s?.close();

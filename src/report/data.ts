@@ -3,8 +3,8 @@ import { percentile } from '../percentile.js';
 import { utcDay } from '../store/status-counts.js';
 import type { DailyRow, ReportSnapshot } from '../store/types.js';
 
-/** How many reasons the report lists, and how many skip reasons get their own colour in the chart. */
-export const TOP_REASONS = 10;
+/** How many skip and failure reasons the report lists. */
+const TOP_REASONS = 10;
 
 export interface ReportContext {
   database: string;

@@ -17,7 +17,7 @@ export const HOSTILE_PAUSE_REASON = 'GitHub said <b onmouseover="window.__pwned=
  * for the next hour (with a hostile reason). `daysBack[i]` moves the
  * i-th event and its ledger rows that many days back. A daily budget is configured.
  */
-export async function filledStage(): Promise<{ s: Stage; ids: number[] }> {
+export async function filledStage(): Promise<Stage> {
   const s = await stage({ config: { claude: { daily_budget_usd: 5 } } });
   // The first model call is refused: the first event queued (one worker slot, so in order).
   s.anthropic.enqueue({ kind: 'text', text: '', stopReason: 'refusal' });
@@ -42,7 +42,7 @@ export async function filledStage(): Promise<{ s: Stage; ids: number[] }> {
   );
   const daysBack = [0, 0, 0, 1, 1, 3, 3, 1, 3];
   ids.forEach((id, index) => moveBack(s.db, id, daysBack[index]! * DAY));
-  return { s, ids };
+  return s;
 }
 
 function moveBack(db: string, id: number, ms: number): void {
