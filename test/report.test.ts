@@ -21,7 +21,7 @@ const json = async (args: string[]) => {
 
 const DAY_FIELDS = ['events', 'completed', 'failed', 'skipped', 'analyses', 'tokens'] as const;
 
-describe('hls report --json', () => {
+describe.concurrent('hls report --json', () => {
   it('has every UTC day of the window, and the per-day figures and totals of hls stats --json', async () => {
     const [report, stats] = await Promise.all([
       json(['report', '--json', '--days', '5']),
@@ -92,7 +92,7 @@ describe('hls report --json', () => {
   });
 });
 
-describe('hls report (HTML)', () => {
+describe.concurrent('hls report (HTML)', () => {
   it('--output writes one page with a chart per figure and nothing to fetch, and prints nothing', async () => {
     const file = join(tempDir('hls-report-'), 'report.html');
     const result = await runHls(['report', '--days', '5', '--output', file], { env: s.env });
