@@ -20,6 +20,7 @@ const ON_BOTH_BACKENDS = [
   'rate-limits',
   'recover',
   'relay',
+  'report',
   'resume',
   'stats-replay-show',
   'worker',

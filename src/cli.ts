@@ -124,6 +124,25 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     );
 
   program
+    .command('report')
+    .description('the last days as one self-contained HTML page: volume, cost against the budget, timing, limits')
+    .addOption(
+      new Option('--days <n>', 'UTC days to show, today included').default(14).argParser(asCount('days', { max: 366 })),
+    )
+    .option('--output <file>', 'replace this file atomically instead of printing')
+    .option('--json', 'the data the page draws, as JSON')
+    .addHelpText(
+      'after',
+      '\nExit: 0 done, 64 usage, 66 no database, 73 cannot write --output, 75 database busy, 78 config.\n',
+    )
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runReport } = await import('./commands/report.js');
+        return runReport(command.optsWithGlobals());
+      }),
+    );
+
+  program
     .command('replay')
     .description('re-queue events (default: all failed ones) with fresh attempts')
     .argument('[refs...]', 'event ids or delivery ids')

@@ -128,6 +128,7 @@ if (!systemdAnalyze && toolsRequired) {
     for (const [unit, command] of [
       ['hls-prune', 'prune'],
       ['hls-metrics', 'stats --format prometheus --output /var/lib/prometheus/node-exporter/hls.prom'],
+      ['hls-report', 'report --days 14 --output /var/lib/hls-report/index.html'],
     ] as const) {
       it(`${unit}.service and ${unit}.timer pass systemd-analyze verify`, () => {
         const dir = tempDir('hls-units-');
@@ -173,6 +174,13 @@ if (!systemdAnalyze && toolsRequired) {
       expect(timer).toMatch(/^OnCalendar=minutely$/m);
       const service = readFileSync(join(ROOT, 'systemd/hls-metrics.service'), 'utf8');
       expect(service).toMatch(/^ReadWritePaths=\/var\/lib\/hls -\/var\/lib\/prometheus\/node-exporter$/m);
+    });
+
+    it('hls-report.timer refreshes the page every 15 minutes into a directory systemd creates readable', () => {
+      expect(readFileSync(join(ROOT, 'systemd/hls-report.timer'), 'utf8')).toMatch(/^OnCalendar=\*:0\/15$/m);
+      const service = readFileSync(join(ROOT, 'systemd/hls-report.service'), 'utf8');
+      expect(service).toMatch(/^StateDirectory=hls-report$/m);
+      expect(service).toMatch(/^StateDirectoryMode=0755$/m);
     });
 
     it('the verify check does catch a misspelt key (control)', () => {

@@ -1,4 +1,5 @@
 import { CliError, EXIT } from '../exit-codes.js';
+import { percentile } from '../percentile.js';
 import { apisWithSeveralKeys, keyId, pauseKind, scopeKeySha256 } from '../metrics/api-limits.js';
 import type { Pause, RateLimitRow, StatsSnapshot } from '../store/types.js';
 import { workerState } from '../store/worker-state.js';
@@ -158,12 +159,6 @@ function workersReport(s: StatsSnapshot, now: number) {
   }));
   const count = (state: string) => list.filter((w) => w.state === state).length;
   return { live: count('live'), stale: count('stale'), stopped: count('stopped'), list };
-}
-
-/** Nearest-rank percentile of an ascending list. */
-function percentile(sorted: number[], fraction: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
 }
 
 function statsText(r: StatsReport): string[] {

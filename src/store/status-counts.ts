@@ -31,3 +31,8 @@ export function groupCounts(rows: { name: string; status: EventStatus; n: number
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
+
+/** Epoch ms of the UTC midnight that starts a window of `days` UTC days ending today. */
+export function firstDayOfWindow(now: number, days: number): number {
+  return Date.parse(utcDay(now)) - (days - 1) * 86_400_000;
+}

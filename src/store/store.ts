@@ -24,6 +24,7 @@ import type {
   ResumeRequest,
   SentCall,
   StatsSnapshot,
+  ReportSnapshot,
   StickyComment,
   ThreadEntry,
   Lease,
@@ -169,6 +170,8 @@ export interface WorkerStore {
 /** Read-mostly views for operators, and maintenance. */
 export interface AdminStore {
   readStats(since: number, days: number): Promise<StatsSnapshot>;
+  /** `hls report`'s figures for the last `days` UTC days (today included), in one snapshot. */
+  readReport(days: number): Promise<ReportSnapshot>;
   collectMetrics(budgets: BudgetScope[]): Promise<MetricsSnapshot>;
   planPrune(cutoff: number, deleteRows: boolean): Promise<PruneResult>;
   prune(cutoff: number, deleteRows: boolean): Promise<PruneResult>;

@@ -356,6 +356,20 @@ export interface StatsSnapshot {
   unsettledToday: CallCount;
 }
 
+/** What `hls report` draws beyond `hls stats`, for the UTC days from `firstDay` to today. */
+export interface ReportSnapshot {
+  /** `hls stats`'s figures, read in the same snapshot with `firstDay`'s midnight as the window start. */
+  stats: StatsSnapshot;
+  /** The window's first UTC date (YYYY-MM-DD). */
+  firstDay: string;
+  /** Stored events that were skipped or failed, by arrival day and reason (skip reason or error). */
+  reasons: { date: string; status: 'skipped' | 'failed'; reason: string; n: number }[];
+  /** The ledger's spend by day (of the call), model and repository. */
+  spend: { date: string; model: string; repository: string; cost_usd: number; calls: number }[];
+  /** Processing time of each completed event, by the day it completed, ascending within a day. */
+  durations: { date: string; ms: number }[];
+}
+
 /** A daily spend limit: `all` for claude.daily_budget_usd, else the repository it belongs to. */
 export interface BudgetScope {
   scope: string;

@@ -85,6 +85,20 @@ export function query<T = Record<string, unknown>>(target: string, sql: string, 
   }
 }
 
+/** Changes rows straight in the database (`?` placeholders take `params`), as an operator with sqlite3 or psql would. */
+export function execute(target: string, sql: string, ...params: unknown[]): void {
+  if (isPostgresUrl(target)) {
+    queryPostgres(target, sql, params);
+    return;
+  }
+  const db = new Database(target, { fileMustExist: true });
+  try {
+    db.prepare(sql).run(...params);
+  } finally {
+    db.close();
+  }
+}
+
 /** Polls until `check` returns a truthy value or the timeout passes. */
 export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;

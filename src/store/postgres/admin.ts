@@ -1,5 +1,5 @@
 import type { AdminStore } from '../store.js';
-import { countByStatus, groupCounts, utcDay } from '../status-counts.js';
+import { countByStatus, firstDayOfWindow, groupCounts, utcDay } from '../status-counts.js';
 import {
   HISTOGRAM_BOUNDS,
   type DailyRow,
@@ -9,6 +9,7 @@ import {
   type LedgerRow,
   type MetricsSnapshot,
   type PruneResult,
+  type ReportSnapshot,
   type ResumedPause,
   type StatsSnapshot,
 } from '../types.js';
@@ -31,6 +32,37 @@ export function postgresAdmin(sql: Sql): AdminStore {
 
   return {
     readStats: (since, days) => snapshot((tx, now) => readStats(tx, now, since, days)),
+
+    readReport: (days) =>
+      snapshot(async (tx, now): Promise<ReportSnapshot> => {
+        const since = firstDayOfWindow(now, days);
+        return {
+          stats: await readStats(tx, now, since, days),
+          firstDay: utcDay(since),
+          reasons: [
+            ...(await tx<ReportSnapshot['reasons']>`
+              SELECT hls_utc_day(created_at) AS date, status,
+                     CASE status WHEN 'skipped' THEN coalesce(skip_reason, 'no reason recorded')
+                                 ELSE coalesce(error_message, error_class, 'no error recorded') END AS reason,
+                     count(*) AS n
+                FROM webhook_events WHERE created_at >= ${since} AND status IN ('skipped', 'failed')
+               GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
+          ],
+          spend: [
+            ...(await tx<ReportSnapshot['spend']>`
+              SELECT hls_utc_day(created_at) AS date, coalesce(model, 'unknown') AS model,
+                     coalesce(repository, '-') AS repository, sum(claude_cost_usd) AS cost_usd,
+                     count(*) FILTER (WHERE outcome <> 'not_sent') AS calls
+                FROM claude_analyses WHERE created_at >= ${since}
+               GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
+          ],
+          durations: [
+            ...(await tx<ReportSnapshot['durations']>`
+              SELECT hls_utc_day(completed_at) AS date, completed_at - started_at AS ms FROM webhook_events
+               WHERE status = 'completed' AND completed_at >= ${since} AND started_at IS NOT NULL ORDER BY 1, 2`),
+          ],
+        };
+      }),
 
     collectMetrics: (budgets) =>
       snapshot(async (tx, now): Promise<MetricsSnapshot> => {

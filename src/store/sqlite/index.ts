@@ -43,6 +43,7 @@ import { openDatabase, type Db } from './open.js';
 import { fileBytes, planPrune, prune, reclaimSpace } from './prune.js';
 import { activePause, latestRateLimit, pauseScope, recordRateLimits, takeWriteSlot } from './rate-limits.js';
 import { requeueEvents, selectForReplay } from './replay.js';
+import { readReport } from './report.js';
 import { rescueExpiredLeases } from './rescue.js';
 import { resumePauses } from './resume.js';
 import { readStats } from './stats.js';
@@ -141,6 +142,7 @@ function sqliteStore(db: Db, path: string): Store {
   };
   const admin: AdminStore = {
     readStats: async (since, days) => readStats(db, now(), since, days),
+    readReport: async (days) => readReport(db, now(), days),
     collectMetrics: async (budgets) => collectMetrics(db, now(), budgets),
     planPrune: async (cutoff, deleteRows) => planPrune(db, cutoff, deleteRows),
     prune: async (cutoff, deleteRows) => prune(db, cutoff, deleteRows),
