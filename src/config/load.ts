@@ -81,7 +81,12 @@ function resolvePaths(config: Config, file: string): Config & { source: string }
     Object.entries(config.handlers).map(([event, modulePath]) => [event, resolve(base, modulePath)]),
   );
   const database = config.database.path === undefined ? config.database : { path: resolve(base, config.database.path) };
-  return { ...config, database, handlers, source: file };
+  const app = config.github.app;
+  const github =
+    app?.private_key_file === undefined
+      ? config.github
+      : { ...config.github, app: { ...app, private_key_file: resolve(base, app.private_key_file) } };
+  return { ...config, github, database, handlers, source: file };
 }
 
 /** Turns a schema issue into `repositories[0].events[2]: unknown event "isues"`. */

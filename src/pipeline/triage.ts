@@ -72,6 +72,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     }
   }
 
+  const github = await made.github?.forRepository(enabled.name);
   const checkpoint = await store.ledger.findCheckpoint(event.id, event.replay_count);
   let triage: Triage;
   let analysisId: number;
@@ -83,7 +84,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     triage = triageSchema.parse(JSON.parse(checkpoint.analysis_json));
     analysisId = checkpoint.id;
   } else {
-    const { choice, prompt } = await preparePrompt(spec, { ...context, payload }, enabled, subject!, made.github);
+    const { choice, prompt } = await preparePrompt(spec, { ...context, payload }, enabled, subject!, github);
     if (!made.anthropic) {
       await recordUnsentPrompt(store, event, prompt, choice);
       return { skipped: 'no ANTHROPIC_API_KEY: prompt recorded, nothing sent' };
@@ -107,7 +108,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     ? await applyActions({
         store,
         analysisId,
-        github: made.github,
+        github,
         config,
         repo: enabled,
         threadKey,
