@@ -58,7 +58,11 @@ export function githubAccess(
     credentials,
     forRepository: async () => github,
     login: (database) =>
-      rememberedLogin(database, rateLimitKey(credentials), async () => (await github.rest.users.getAuthenticated()).data.login),
+      rememberedLogin(
+        database,
+        rateLimitKey(credentials),
+        async () => (await github.rest.users.getAuthenticated()).data.login,
+      ),
   };
 }
 

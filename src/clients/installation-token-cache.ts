@@ -3,7 +3,7 @@ import type { Octokit } from '@octokit/rest';
 /** Installation tokens are replaced when less than this is left of their life… */
 const REFRESH_BEFORE_MS = 5 * 60_000;
 /** …or, for short-lived ones, less than this fraction of it. */
-const REFRESH_FRACTION = 0.25;
+const REFRESH_FRACTION = 0.5;
 
 /**
  * The token cache handed to @octokit/auth-app (in memory, never stored): an entry is served until

@@ -48,9 +48,7 @@ export async function runLabelsSync(flags: LabelsSyncFlags, env: NodeJS.ProcessE
   const { config, database, log } = commandContext(flags, env);
   const repositories = selectRepositories(config, flags.repo);
   const credentials = githubCredentials(config, env);
-  if (!credentials) {
-    throw new CliError('labels sync needs a GitHub token (github.token or GITHUB_TOKEN) or github.app', EXIT.CONFIG);
-  }
+  if (!credentials) throw new CliError('labels sync needs a GitHub token (github.token or GITHUB_TOKEN)', EXIT.CONFIG);
   const dryRun = Boolean(flags.dryRun);
   const emit = (lines: string[]): void => {
     if (!flags.json && lines.length > 0) printLines(lines);

@@ -24,9 +24,7 @@ export async function runRecover(flags: RecoverFlags, env: NodeJS.ProcessEnv = p
   const { config, database, log } = commandContext(flags, env);
   const scopes = scopesToRead(flags, config);
   const credentials = githubCredentials(config, env);
-  if (!credentials) {
-    throw new CliError('recover needs a GitHub token (github.token or GITHUB_TOKEN) or github.app', EXIT.CONFIG);
-  }
+  if (!credentials) throw new CliError('recover needs a GitHub token (github.token or GITHUB_TOKEN)', EXIT.CONFIG);
   // Must exist: a missing file is a wrong --db, and creating it here could leave it unreadable to the relay.
   return withStore(database, async (store) => {
     // Redeliveries are content-creating requests: paced together with the workers' writes. A dry run only

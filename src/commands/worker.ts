@@ -34,7 +34,9 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     log.warn('ANTHROPIC_API_KEY is not set: prompts are rendered and recorded, nothing is sent to Claude');
   }
   if (!githubCredentials(config, process.env)) {
-    log.warn('neither GITHUB_TOKEN nor github.app is set: planned GitHub actions are recorded, nothing is written to GitHub');
+    log.warn(
+      'neither GITHUB_TOKEN nor github.app is set: planned GitHub actions are recorded, nothing is written to GitHub',
+    );
   }
   const store = await openForCommand(database, { create: true });
   const worker = new Worker(
