@@ -7,6 +7,7 @@ const shared = { testTimeout: 60_000, hookTimeout: 60_000 };
 const ON_BOTH_BACKENDS = [
   'chaos',
   'doctor',
+  'github-app',
   'handlers',
   'hostile',
   'ledger',

@@ -168,7 +168,13 @@ describe('hls as a GitHub App', () => {
     expect(new Set(writers.map((r) => r.installation))).toEqual(new Set([11, 22]));
     const keys = query<{ key: string }>(s.db, 'SELECT DISTINCT key_sha256 AS key FROM github_writes ORDER BY 1');
     expect(keys.map((r) => r.key)).toEqual([`app:${APP_ID}/installation:11`, `app:${APP_ID}/installation:22`]);
-    expectNoSecrets(s, worker);
+    const metrics = await runHls(['stats', '--format', 'prometheus'], { env: s.env });
+    for (const installation of [11, 22]) {
+      expect(metrics.stdout).toMatch(
+        new RegExp(`^hls_ratelimit_remaining\\{.*key="app:${APP_ID}/installation:${installation}"`, 'm'),
+      );
+    }
+    expectNoSecrets(s, worker, metrics);
     notes.push(`[github-app] two installations: ${requestsPerInstallation(s)}`);
   });
 
