@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { FakeAppOptions, FakeGitHubOptions } from '../src/simulators/github.js';
 import { storeCreated, storedText } from './helpers/backend.js';
-import { query, runHls, type RunResult } from './helpers/hls.js';
+import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 import { REPO, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
 
@@ -123,6 +123,35 @@ describe('hls as a GitHub App', () => {
     notes.push(
       `[github-app] triage as ${BOT}: ${minted.length} tokens minted (${minted.length - 1} refreshed, 2 s TTL), requests: ${requestsPerInstallation(s)}`,
     );
+  });
+
+  it('replaces a token GitHub refuses before its time, and the event in hand completes', async () => {
+    s = await appStage();
+    await queueIssue(s, REPO, 4);
+    const worker = startHls(['worker', '--concurrency', '1'], { env: s.env });
+    const done = finished(worker);
+    const completed = () => statuses(s!.db).filter((status) => status === 'completed').length;
+    try {
+      await waitFor(() => completed() === 1, 30_000, 'the first event');
+      // auth-app itself retries a token younger than 5 s (replication delay); an older one is hls's to replace.
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      s.github.revokeTokens();
+      await queueIssue(s, REPO, 5);
+      await waitFor(() => completed() === 2, 30_000, 'the second event');
+    } finally {
+      worker.kill('SIGTERM');
+    }
+    const result = await done;
+    expect(s.github.mintedTokens).toHaveLength(2);
+    const refused = s.github.requests.filter((r) => r.status === 401);
+    expect(refused.map((r) => `${r.method} ${r.path}`)).toHaveLength(1);
+    expect(
+      s.github
+        .repo(REPO)
+        .issues.get(5)!
+        .comments.map((c) => c.user),
+    ).toEqual([BOT]);
+    expectNoSecrets(s, result);
   });
 
   it('paces the writes of two installations independently', async () => {

@@ -273,6 +273,8 @@ export interface FakeGitHub {
   readonly secondaryLimitAnswers: number;
   /** Installation tokens minted so far (with `app`), in order. */
   readonly mintedTokens: MintedToken[];
+  /** Every installation token minted so far is refused from now on (401 "Bad credentials"), as if revoked. */
+  revokeTokens(): void;
   /** The next `times` (default 1) matching requests get `reply` instead of being served. */
   failNext(match: FailMatch, reply: FailReply, times?: number): void;
   close(): Promise<void>;
@@ -1560,6 +1562,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return secondaryLimitAnswers;
     },
     mintedTokens,
+    revokeTokens() {
+      tokenIndex.clear();
+    },
     failNext(match, reply, times = 1) {
       scripted.push({ match, reply, left: times });
     },
