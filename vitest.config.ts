@@ -8,6 +8,7 @@ const ON_BOTH_BACKENDS = [
   'chaos',
   'comment-commands',
   'doctor',
+  'github-app',
   'handlers',
   'hostile',
   'ledger',

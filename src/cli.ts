@@ -223,8 +223,12 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
         .default(86_400_000, '24h')
         .argParser(asDuration()),
     )
-    .option('--repo <owner/repo>', "this repository's webhook (default: every configured repository)")
+    .option(
+      '--repo <owner/repo>',
+      "this repository's webhook (default: the GitHub App's webhook with github.app, else every configured repository)",
+    )
     .option('--org <org>', "this organisation's webhook")
+    .option('--app', "the GitHub App's own webhook (needs github.app)")
     .option('--hook-id <id>', 'the webhook to read (needs --repo or --org)', asCount('hook id'))
     .option('--dry-run', 'print what would be redelivered and redeliver nothing')
     .option('--json', 'print the result as JSON')

@@ -1,7 +1,9 @@
+import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { Octokit } from '@octokit/rest';
 import { createHash } from 'node:crypto';
 import type { LoadedConfig } from '../config/load.js';
+import { refreshOn401, type InstallationTokenCache } from './installation-token-cache.js';
 import { GitHubGate } from '../limits/github-gate.js';
 import { RateLimitWait } from '../limits/wait.js';
 import type { Logger } from '../log.js';
@@ -16,8 +18,13 @@ function rateLimitGate(octokit: Pick<Octokit, 'hook'>, options: object): void {
   if (gate) octokit.hook.wrap('request', gate.wrap);
 }
 
-const HlsOctokit = Octokit.plugin(rateLimitGate, retry);
+const HlsOctokit = Octokit.plugin(rateLimitGate, refreshOn401, retry);
 export type GitHub = InstanceType<typeof HlsOctokit>;
+
+/** How hls authenticates: a token, or a GitHub App (its JWT, or an installation's tokens). */
+export type GitHubCredentials =
+  | { kind: 'token'; token: string }
+  | { kind: 'app'; appId: number; privateKey: string; installationId?: number; tokens?: InstallationTokenCache };
 
 export function githubToken(config: LoadedConfig, env: NodeJS.ProcessEnv): string | undefined {
   return config.github.token ?? (env.GITHUB_TOKEN || undefined);
@@ -34,27 +41,59 @@ export function githubApiUrl(config: LoadedConfig, env: NodeJS.ProcessEnv): stri
 }
 
 /**
- * Octokit for `githubApiUrl` (without a token: unauthenticated, for public endpoints). With the database, every request
- * goes through the rate-limit gate shared by all hls processes (pacing, pauses, recorded headers);
+ * The key rate-limit readings, pauses and write pacing are kept under: a token's sha256; for a GitHub
+ * App `app:<id>/installation:<id>` (its tokens rotate, its allowance does not) or `app:<id>` (the JWT).
+ */
+export function rateLimitKey(credentials: GitHubCredentials): string {
+  if (credentials.kind === 'token') return tokenSha256(credentials.token);
+  const app = `app:${credentials.appId}`;
+  return credentials.installationId === undefined ? app : `${app}/installation:${credentials.installationId}`;
+}
+
+/**
+ * Octokit for `githubApiUrl` (without credentials: unauthenticated, for public endpoints). With the
+ * database and credentials, every request goes through the rate-limit gate shared by all hls processes
+ * (pacing, pauses, recorded headers);
  * plugin-retry re-sends server errors and requests that got no answer. Rate-limit answers (403/429) are
  * the gate's, not the plugin's. Each request (each retry too) gives up after `github.timeout_seconds`.
  */
 export function createGitHub(
   config: LoadedConfig,
-  token: string | undefined,
+  credentials: GitHubCredentials | undefined,
   log: Logger,
   env: NodeJS.ProcessEnv,
   store?: Store,
 ): GitHub {
   return new HlsOctokit({
-    auth: token,
+    ...(credentials ? authOptions(credentials, log) : {}),
     baseUrl: githubApiUrl(config, env),
     userAgent: 'hls',
     log: { debug: () => {}, info: () => {}, warn: (message: string) => log.warn(message), error: () => {} },
     retry: { retries: 2, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
     request: { fetch: fetchWithTimeout(config.github.timeout_seconds * 1000) },
-    gate: store && token ? new GitHubGate(store, tokenSha256(token), config.github.pacing, log) : undefined,
+    gate:
+      store && credentials ? new GitHubGate(store, rateLimitKey(credentials), config.github.pacing, log) : undefined,
   });
+}
+
+/**
+ * A token as is; an App through @octokit/auth-app, which signs the JWT and mints installation tokens,
+ * kept in `tokens` until shortly before they expire (its own cache keeps them 59 minutes regardless).
+ */
+function authOptions(credentials: GitHubCredentials, log: Logger): object {
+  if (credentials.kind === 'token') return { auth: credentials.token };
+  const { appId, privateKey, installationId, tokens } = credentials;
+  return {
+    authStrategy: createAppAuth,
+    auth: {
+      appId,
+      privateKey,
+      ...(installationId === undefined ? {} : { installationId }),
+      ...(tokens ? { cache: tokens } : {}),
+      log: { warn: (message: string) => log.warn(message) },
+    },
+    tokens,
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
-import { createGitHub, describeGitHubError, githubToken, type GitHub } from '../clients/github.js';
+import { githubAccess, githubCredentials } from '../clients/github-access.js';
+import { describeGitHubError, type GitHub } from '../clients/github.js';
 import type { LoadedConfig } from '../config/load.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { Store } from '../store/store.js';
@@ -46,8 +47,8 @@ export interface RepositoryResult {
 export async function runLabelsSync(flags: LabelsSyncFlags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { config, database, log } = commandContext(flags, env);
   const repositories = selectRepositories(config, flags.repo);
-  const token = githubToken(config, env);
-  if (!token) throw new CliError('labels sync needs a GitHub token (github.token or GITHUB_TOKEN)', EXIT.CONFIG);
+  const credentials = githubCredentials(config, env);
+  if (!credentials) throw new CliError('labels sync needs a GitHub token (github.token or GITHUB_TOKEN)', EXIT.CONFIG);
   const dryRun = Boolean(flags.dryRun);
   const emit = (lines: string[]): void => {
     if (!flags.json && lines.length > 0) printLines(lines);
@@ -55,10 +56,11 @@ export async function runLabelsSync(flags: LabelsSyncFlags, env: NodeJS.ProcessE
   // Opened before any write, so that a database problem stops the command before GitHub changes. The
   // label cache and the rate-limit gate use the queue database when there is one; this never creates it.
   const store = dryRun ? undefined : await openIfQueued(database);
-  const github = createGitHub(config, token, log, env, store);
+  const access = githubAccess(config, credentials, log, env, store);
   try {
     const results: RepositoryResult[] = [];
     for (const repository of repositories) {
+      const github = await guarded(repository.name, () => access.forRepository(repository.name));
       results.push(await syncRepository(github, store, repository, dryRun, emit));
     }
     if (flags.json) printJson({ repositories: results, dry_run: dryRun });

@@ -1,11 +1,13 @@
-import { createGitHub, githubToken } from '../clients/github.js';
+import { AppAccess, githubAccess, githubCredentials, type GitHubAccess } from '../clients/github-access.js';
+import type { GitHub } from '../clients/github.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { guarded } from '../recover/api.js';
 import { scopesToRead, validateFlags, type RecoverFlags } from '../recover/flags.js';
 import { resolveHooks } from '../recover/hooks.js';
 import { jsonReport } from '../recover/output.js';
 import { recoverHook } from '../recover/recover-hook.js';
 import { pacedRedeliver } from '../recover/redeliver.js';
-import type { Recovery } from '../recover/types.js';
+import type { Page, Recovery, Scope, Target } from '../recover/types.js';
 import { commandContext, withStore } from './command-context.js';
 import { printJson, printLines } from './format.js';
 
@@ -21,16 +23,16 @@ export async function runRecover(flags: RecoverFlags, env: NodeJS.ProcessEnv = p
   validateFlags(flags);
   const { config, database, log } = commandContext(flags, env);
   const scopes = scopesToRead(flags, config);
-  const token = githubToken(config, env);
-  if (!token) throw new CliError('recover needs a GitHub token (github.token or GITHUB_TOKEN)', EXIT.CONFIG);
+  const credentials = githubCredentials(config, env);
+  if (!credentials) throw new CliError('recover needs a GitHub token (github.token or GITHUB_TOKEN)', EXIT.CONFIG);
   // Must exist: a missing file is a wrong --db, and creating it here could leave it unreadable to the relay.
   return withStore(database, async (store) => {
     // Redeliveries are content-creating requests: paced together with the workers' writes. A dry run only
     // reads, and leaves the database untouched (no rate-limit readings either).
-    const github = createGitHub(config, token, log, env, flags.dryRun ? undefined : store);
+    const access = githubAccess(config, credentials, log, env, flags.dryRun ? undefined : store);
     const paceMs = flags.paceMs ?? 1000;
     const recovery: Recovery = {
-      github,
+      github: await clientFor(access, scopes[0]!.scope, scopes[0]!.name),
       store,
       log,
       options: {
@@ -43,11 +45,15 @@ export async function runRecover(flags: RecoverFlags, env: NodeJS.ProcessEnv = p
       },
       results: [],
       unresolved: [],
-      redeliver: pacedRedeliver(github, paceMs),
+      redeliver: pacedRedeliver(paceMs),
     };
     const seen = new Set<string>();
     for (const { scope, name } of scopes) {
-      const found = await resolveHooks(recovery, scope, name, flags.hookId);
+      recovery.github = await clientFor(access, scope, name);
+      const found: { target: Target; first?: Page }[] =
+        scope === 'app'
+          ? [{ target: { scope, name, hookId: credentials.kind === 'app' ? credentials.appId : 0 } }]
+          : await resolveHooks(recovery, scope, name, flags.hookId);
       for (const { target, first } of found) {
         const key = `${target.scope}:${target.name.toLowerCase()}:${target.hookId}`;
         if (seen.has(key)) continue;
@@ -58,4 +64,17 @@ export async function runRecover(flags: RecoverFlags, env: NodeJS.ProcessEnv = p
     if (flags.json) printJson(jsonReport(recovery));
     return EXIT.OK;
   });
+}
+
+/** The App's own client (JWT) for its webhook; a repository's installation; a token for everything. */
+async function clientFor(access: GitHubAccess, scope: Scope, name: string): Promise<GitHub> {
+  if (access instanceof AppAccess) {
+    if (scope === 'app') return access.app;
+    if (scope === 'repository') return guarded(`${name} installation`, () => access.forRepository(name));
+    throw new CliError(
+      `--org ${name}: as a GitHub App, recover reads the App's webhook (--app) or a repository's (--repo)`,
+      EXIT.USAGE,
+    );
+  }
+  return access.forRepository(name);
 }

@@ -32,16 +32,13 @@ export async function runRender(ref: string, flags: RenderFlags): Promise<number
     const subject = spec.subject(payload);
     if (!subject)
       throw new CliError(`event ${event.id} has no issue, pull request or release in its payload`, EXIT.DATA);
-    const { choice, prompt } = await preparePrompt(
-      spec,
-      { event, payload, config, store },
-      repo,
-      subject,
-      services(config, log, store).github,
-    ).catch((error: unknown) => {
-      if (!isGitHubFailure(error)) throw error;
-      throw new CliError(`render: ${describeGitHubError(error, 'check the token and its access')}`, EXIT.UNAVAILABLE);
-    });
+    const access = services(config, log, store).github;
+    const { choice, prompt } = await Promise.resolve(access?.forRepository(repo.name))
+      .then((github) => preparePrompt(spec, { event, payload, config, store }, repo, subject, github))
+      .catch((error: unknown) => {
+        if (!isGitHubFailure(error)) throw error;
+        throw new CliError(`render: ${describeGitHubError(error, 'check the token and its access')}`, EXIT.UNAVAILABLE);
+      });
     const system = loadSystemPrompt();
     if (flags.json) {
       printJson({

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { anthropicKey } from '../clients/anthropic.js';
-import { githubToken } from '../clients/github.js';
+import { githubCredentials } from '../clients/github-access.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { registerBuiltinHandlers } from '../pipeline/handlers/index.js';
 import { WorkerIdInUseError } from '../store/errors.js';
@@ -33,8 +33,10 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
   if (!anthropicKey(config, process.env)) {
     log.warn('ANTHROPIC_API_KEY is not set: prompts are rendered and recorded, nothing is sent to Claude');
   }
-  if (!githubToken(config, process.env)) {
-    log.warn('GITHUB_TOKEN is not set: planned GitHub actions are recorded, nothing is written to GitHub');
+  if (!githubCredentials(config, process.env)) {
+    log.warn(
+      'neither GITHUB_TOKEN nor github.app is set: planned GitHub actions are recorded, nothing is written to GitHub',
+    );
   }
   const store = await openForCommand(database, { create: true });
   const worker = new Worker(

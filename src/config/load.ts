@@ -83,7 +83,12 @@ function resolvePaths(config: Config, file: string): Config & { source: string }
   const database = config.database.path === undefined ? config.database : { path: resolve(base, config.database.path) };
   const allowlistFile = config.front_door.allowlist_file;
   const frontDoor = allowlistFile === undefined ? config.front_door : { allowlist_file: resolve(base, allowlistFile) };
-  return { ...config, database, handlers, front_door: frontDoor, source: file };
+  const app = config.github.app;
+  const github =
+    app?.private_key_file === undefined
+      ? config.github
+      : { ...config.github, app: { ...app, private_key_file: resolve(base, app.private_key_file) } };
+  return { ...config, github, database, handlers, front_door: frontDoor, source: file };
 }
 
 /** Turns a schema issue into `repositories[0].events[2]: unknown event "isues"`. */

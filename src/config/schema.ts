@@ -68,6 +68,31 @@ const repository = z.strictObject({
   prompts_dir: z.string().min(1).optional(),
 });
 
+/** GitHub App authentication (instead of github.token): see docs/github-app.md. */
+const githubApp = z
+  .strictObject({
+    id: z.number().int().positive().optional(),
+    /** The PEM, normally `${HLS_GITHUB_APP_PRIVATE_KEY}`. */
+    private_key: secret,
+    private_key_file: z.string().min(1).optional(),
+    /** Skips discovery: every repository is served by this installation. */
+    installation_id: z.number().int().positive().optional(),
+  })
+  .check((ctx) => {
+    const app = ctx.value;
+    const keys = Number(app.private_key !== undefined) + Number(app.private_key_file !== undefined);
+    const problem =
+      app.id === undefined
+        ? 'id is required (the App ID on its settings page)'
+        : keys === 0
+          ? 'set private_key (e.g. ${HLS_GITHUB_APP_PRIVATE_KEY}: is the variable set?) or private_key_file'
+          : keys === 2
+            ? 'set private_key or private_key_file, not both'
+            : undefined;
+    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: app });
+  })
+  .optional();
+
 const eventModel = z.strictObject({
   model: z.string().min(1).optional(),
   max_tokens: z.number().int().positive().optional(),
@@ -108,6 +133,10 @@ export const configSchema = z.strictObject({
           max_wait_seconds: seconds(RANGES.pacingMaxWait).default(60),
         })
         .prefault({}),
+      app: githubApp,
+    })
+    .refine((github) => github.token === undefined || github.app === undefined, {
+      message: 'set token or app (a GitHub App), not both',
     })
     .prefault({}),
   claude: z

@@ -25,7 +25,8 @@ export async function fetchAllowlist(
   request: { signal?: AbortSignal; retries?: number } = {},
 ): Promise<Allowlist> {
   const source = publicUrl(githubApiUrl(config, env));
-  const github = createGitHub(config, githubToken(config, env), log, env);
+  const token = githubToken(config, env);
+  const github = createGitHub(config, token ? { kind: 'token', token } : undefined, log, env);
   let meta: unknown;
   try {
     meta = (await github.rest.meta.get({ request })).data;

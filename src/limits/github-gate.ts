@@ -21,6 +21,11 @@ const SECONDARY_FALLBACK_MS = 60_000;
 const RESET_MARGIN_MS = 1000;
 /** GitHub's limits reset within the hour: a longer wait asked for is taken as an hour. */
 const MAX_PAUSE_MS = 3_600_000;
+/**
+ * A GitHub App's installation client mints its tokens through this gate too: not a content write, and
+ * its answer carries the App's (JWT) rate limit, not the installation's.
+ */
+const TOKEN_MINT = 'POST /app/installations/{id}/access_tokens';
 
 type PacingConfig = LoadedConfig['github']['pacing'];
 
@@ -82,11 +87,11 @@ export class GitHubGate {
     const method = options.method.toUpperCase();
     const route = `${method} ${routeTemplate(options.url)}`;
     for (let answered = 0; ; answered++) {
-      await this.turn(method, options.request?.signal);
+      await this.turn(route === TOKEN_MINT ? 'GET' : method, options.request?.signal);
       const started = performance.now();
       try {
         const answer = await send(options);
-        await this.record(route, String(answer.status), started, answer.headers);
+        await this.record(route, String(answer.status), started, route === TOKEN_MINT ? undefined : answer.headers);
         return answer;
       } catch (error) {
         const answer = (error as { response?: OctokitAnswer }).response;

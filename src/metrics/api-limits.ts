@@ -12,9 +12,12 @@ export function scopeKeySha256(scope: string): string {
   return scope.slice(scope.indexOf(':') + 1);
 }
 
-/** Tells keys apart in reports: the first 12 hex digits of the key's sha256 (never the key). */
+/**
+ * Tells keys apart in reports: the first 12 hex digits of a token's sha256 (never the token), or a
+ * GitHub App's `app:<id>/installation:<id>` as is (no secret).
+ */
 export function keyId(keySha256: string): string {
-  return keySha256.slice(0, 12);
+  return keySha256.startsWith('app:') ? keySha256 : keySha256.slice(0, 12);
 }
 
 /** APIs for which readings of more than one key exist: only there do reports need the key id. */

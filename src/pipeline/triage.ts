@@ -74,7 +74,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
       ...context,
       payload,
       repo: repo!,
-      github: made.github,
+      github: await made.github?.forRepository(repo!.name),
       subject: spec.subject(payload)!,
       command,
       botLogin: login,
@@ -123,6 +123,7 @@ async function analyseThread({ spec, context, repo, made, login }: ThreadRun): P
   const { event, payload, config, store, log } = context;
   const subject = spec.subject(payload);
   const threadKey = event.thread_key;
+  const github = await made.github?.forRepository(repo.name);
   const checkpoint = await store.ledger.findCheckpoint(event.id, event.replay_count);
   let triage: Triage;
   let analysisId: number;
@@ -134,7 +135,7 @@ async function analyseThread({ spec, context, repo, made, login }: ThreadRun): P
     triage = triageSchema.parse(JSON.parse(checkpoint.analysis_json));
     analysisId = checkpoint.id;
   } else {
-    const { choice, prompt } = await preparePrompt(spec, context, repo, subject!, made.github);
+    const { choice, prompt } = await preparePrompt(spec, context, repo, subject!, github);
     if (!made.anthropic) {
       await recordUnsentPrompt(store, event, prompt, choice);
       return { skipped: 'no ANTHROPIC_API_KEY: prompt recorded, nothing sent' };
@@ -158,7 +159,7 @@ async function analyseThread({ spec, context, repo, made, login }: ThreadRun): P
     ? await applyActions({
         store,
         analysisId,
-        github: made.github,
+        github,
         config,
         repo,
         threadKey,

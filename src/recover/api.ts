@@ -9,7 +9,13 @@ export function base(target: Target): string {
   return target.scope === 'repository' ? '/repos/{owner}/{repo}' : '/orgs/{org}';
 }
 
+/** The route of a hook's delivery log; `/app/hook/deliveries` for the App's webhook (JWT). */
+export function deliveriesRoute(target: Target): string {
+  return target.scope === 'app' ? '/app/hook/deliveries' : `${base(target)}/hooks/{hook_id}/deliveries`;
+}
+
 export function pathParams(target: Target): Record<string, string | number> {
+  if (target.scope === 'app') return {};
   if (target.scope === 'organization') return { org: target.name, hook_id: target.hookId };
   const [owner, repo] = target.name.split('/') as [string, string];
   return { owner, repo, hook_id: target.hookId };

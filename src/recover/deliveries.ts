@@ -1,5 +1,5 @@
 import type { GitHub } from '../clients/github.js';
-import { base, guardedFor, pathParams } from './api.js';
+import { deliveriesRoute, guardedFor, pathParams } from './api.js';
 import type { Delivery, Page, Target } from './types.js';
 
 const PER_PAGE = 100;
@@ -25,7 +25,7 @@ export async function readLog(github: GitHub, target: Target, sinceMs: number, f
 
 /** One page of a hook's delivery log. */
 export async function listPage(github: GitHub, target: Target, params: Record<string, string>): Promise<Page> {
-  const response = await github.request(`GET ${base(target)}/hooks/{hook_id}/deliveries`, {
+  const response = await github.request(`GET ${deliveriesRoute(target)}`, {
     ...pathParams(target),
     per_page: PER_PAGE,
     ...params,

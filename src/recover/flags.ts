@@ -7,6 +7,8 @@ export interface RecoverFlags extends GlobalOptions {
   since?: number;
   repo?: string;
   org?: string;
+  /** The GitHub App's own webhook (the default when github.app is configured and neither --repo nor --org is). */
+  app?: boolean;
   hookId?: number;
   dryRun?: boolean;
   json?: boolean;
@@ -16,7 +18,9 @@ export interface RecoverFlags extends GlobalOptions {
 
 /** Rejects contradictory or malformed --repo, --org and --hook-id. */
 export function validateFlags(flags: RecoverFlags): void {
-  if (flags.repo && flags.org) throw new CliError('pass either --repo or --org, not both', EXIT.USAGE);
+  if ([flags.repo, flags.org, flags.app].filter(Boolean).length > 1) {
+    throw new CliError('pass one of --repo, --org or --app', EXIT.USAGE);
+  }
   if (flags.hookId !== undefined && !flags.repo && !flags.org) {
     throw new CliError('--hook-id needs --repo OWNER/REPO or --org ORG (hook ids belong to one of them)', EXIT.USAGE);
   }
@@ -28,8 +32,14 @@ export function validateFlags(flags: RecoverFlags): void {
   }
 }
 
-/** The repositories or organisation whose hooks are read: --org, --repo, else the enabled repositories. */
+/**
+ * The webhooks read: --org, --repo, --app; else the App's (github.app configured), else those of the
+ * enabled repositories.
+ */
 export function scopesToRead(flags: RecoverFlags, config: CommandContext['config']): { scope: Scope; name: string }[] {
+  const app = config.github.app;
+  if (flags.app && !app) throw new CliError('--app needs a GitHub App configured (github.app)', EXIT.CONFIG);
+  if (app && (flags.app || (!flags.repo && !flags.org))) return [{ scope: 'app', name: `GitHub App ${app.id}` }];
   const scopes: { scope: Scope; name: string }[] = flags.org
     ? [{ scope: 'organization', name: flags.org }]
     : flags.repo

@@ -7,7 +7,8 @@ export function missingLine(target: Target, entry: MissingDelivery, dryRun: bool
 }
 
 export function summaryLine(result: HookResult, dryRun: boolean): string {
-  const head = `${result.name} hook ${result.hook_id}: ${result.checked} deliveries checked, ${result.stored} stored, ${result.missing} missing`;
+  const hook = result.scope === 'app' ? `${result.name} webhook` : `${result.name} hook ${result.hook_id}`;
+  const head = `${hook}: ${result.checked} deliveries checked, ${result.stored} stored, ${result.missing} missing`;
   return dryRun ? `${head}, would redeliver ${result.missing} (dry run)` : `${head}, ${result.redelivered} redelivered`;
 }
 

@@ -34,7 +34,7 @@ export async function recoverHook(recovery: Recovery, target: Target, first?: Pa
     };
     result.deliveries.push(entry);
     if (!options.dryRun) {
-      await recovery.redeliver(target, d.id);
+      await recovery.redeliver(recovery.github, target, d.id);
       entry.redelivered = true;
       result.redelivered++;
     }

@@ -2,9 +2,9 @@ import type { GitHub } from '../clients/github.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 
-export type Scope = 'repository' | 'organization';
+export type Scope = 'repository' | 'organization' | 'app';
 
-/** A webhook whose delivery log is read: a repository's (`owner/repo`) or an organisation's. */
+/** A webhook whose delivery log is read: a repository's (`owner/repo`), an organisation's, or the GitHub App's own (hookId: the App id). */
 export interface Target {
   scope: Scope;
   name: string;
@@ -74,5 +74,5 @@ export interface Recovery {
   options: RecoveryOptions;
   results: HookResult[];
   unresolved: Unresolved[];
-  redeliver: (target: Target, deliveryId: number) => Promise<void>;
+  redeliver: (github: GitHub, target: Target, deliveryId: number) => Promise<void>;
 }

@@ -48,8 +48,19 @@
  * - `GET /meta` → `meta` (the test sets its `hooks` ranges; default GitHub's published ones), with or
  *   without a token (a wrong token is still 401), counted in the bucket of the credentials used.
  * - Every request is recorded (`requests`), in arrival order, with the status it got.
+ * - With `app`, a GitHub App (DESIGN.md "GitHub Apps"): a `Bearer` JWT is verified (RS256 against
+ *   `app.publicKey`, `iss` = the app id, `iat` not in the future, `exp` in the future and at most 10
+ *   minutes after `iat`; otherwise 401 with GitHub's message) and serves `GET /app`,
+ *   `GET /repos/{o}/{r}/installation`, `POST /app/installations/{id}/access_tokens` (a `ghs_` token
+ *   living `app.tokenTtlMs`), `GET /app/hook/deliveries` and `POST /app/hook/deliveries/{id}/attempts`
+ *   (the App's webhook, `app.hook`, as above); app routes without a valid JWT → 401 "A JSON web token
+ *   could not be decoded". An installation token reaches the repositories of its installation only
+ *   (others 404), `GET /installation/repositories` lists them, an expired one → 401 "Bad credentials".
+ *   Each installation (and the App's JWT) has its own core bucket and its own secondary write limits,
+ *   minting exempt; comments it posts
+ *   are by `<slug>[bot]`. Requests record the installation (`installation`) or `jwt: true`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -66,6 +77,36 @@ export interface FakeGitHubOptions {
   writeLimits?: WriteLimits;
   /** The initial `GET /meta` answer (see FakeGitHub.meta). */
   meta?: FakeMeta;
+  /** Also serves a GitHub App and its installations (see above). */
+  app?: FakeAppOptions;
+}
+
+export interface FakeAppOptions {
+  id: number;
+  slug: string;
+  /** The App's public key (PEM); JWTs must be signed with its private half. */
+  publicKey: string;
+  installations: FakeInstallation[];
+  /** Lifetime of an installation token; default one hour. */
+  tokenTtlMs?: number;
+  /** The App's own webhook (its id is not used in routes); default one without deliveries. */
+  hook?: FakeHook;
+}
+
+export interface FakeInstallation {
+  id: number;
+  /** 'owner/name' of each repository it was granted. */
+  repositories: string[];
+  /** Default: issues and pull_requests write, metadata and actions read. */
+  permissions?: Record<string, string>;
+}
+
+/** An installation token the fake minted. */
+export interface MintedToken {
+  installation: number;
+  token: string;
+  /** Epoch ms. */
+  expiresAt: number;
 }
 
 /** What `GET /meta` answers; only `hooks` (the webhook source ranges) is modelled. */
@@ -233,6 +274,10 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** Parsed JSON, else the raw text; undefined without a body. */
   body: any;
+  /** The installation whose token authenticated it (GitHub App). */
+  installation?: number;
+  /** Authenticated as the App (a valid JWT). */
+  jwt?: boolean;
   /** 0 until the response is sent. */
   status: number;
   at: number;
@@ -269,6 +314,10 @@ export interface FakeGitHub {
   writes(): RecordedRequest[];
   /** Writes refused by `writeLimits` so far (scripted failures not included). */
   readonly secondaryLimitAnswers: number;
+  /** Installation tokens minted so far (with `app`), in order. */
+  readonly mintedTokens: MintedToken[];
+  /** Every installation token minted so far is refused from now on (401 "Bad credentials"), as if revoked. */
+  revokeTokens(): void;
   /** The next `times` (default 1) matching requests get `reply` instead of being served. */
   failNext(match: FailMatch, reply: FailReply, times?: number): void;
   close(): Promise<void>;
@@ -307,6 +356,26 @@ interface Scripted {
   left: number;
 }
 
+interface InstallationState {
+  def: FakeInstallation;
+  core: Bucket;
+  /** Arrival times of its writes `writeLimits` accepted, ascending. */
+  writes: number[];
+}
+
+/** Who a request authenticated as. */
+type Caller =
+  | { kind: 'token' }
+  | { kind: 'jwt' }
+  | { kind: 'installation'; state: InstallationState }
+  | { kind: 'refused'; message: string };
+
+const DEFAULT_APP_PERMISSIONS = { issues: 'write', pull_requests: 'write', metadata: 'read', actions: 'read' };
+const JWT_MAX_LIFETIME_S = 600;
+const JWT_UNDECODABLE = 'A JSON web token could not be decoded';
+/** Routes that take the App's JWT (the App's own, and installation look-ups). */
+const APP_ROUTE = /^\/(app(\/.*)?|repos\/[^/]+\/[^/]+\/installation)$/;
+
 const nowIso = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const epoch = (): number => Math.floor(Date.now() / 1000);
 const hashInt = (text: string): number => parseInt(createHash('sha1').update(text).digest('hex').slice(0, 7), 16) + 1;
@@ -336,14 +405,15 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const token = options.token ?? 'ghp_test';
   const login = options.login ?? 'hls-bot';
   const latencyMs = options.latencyMs ?? 0;
-  const core: Bucket = { limit: options.rateLimit ?? 5000, used: 0, reset: 0 };
+  /** The token's core bucket (an installation has its own). */
+  const tokenCore: Bucket = { limit: options.rateLimit ?? 5000, used: 0, reset: 0 };
   const anon: Bucket = { limit: 60, used: 0, reset: 0 };
   const requests: RecordedRequest[] = [];
   const repos = new Map<string, RepoState>();
   const orgs = new Map<string, { login: string; id: number; data: FakeOrg }>();
   const scripted: Scripted[] = [];
-  /** Arrival times of the writes `writeLimits` accepted, ascending. */
-  const acceptedWrites: number[] = [];
+  /** Arrival times of the token's writes `writeLimits` accepted, ascending. */
+  const tokenWrites: number[] = [];
   let secondaryLimitAnswers = 0;
   const logLinks = new Map<string, { repo: RepoState; jobId: number }>();
   const labelIds = new WeakMap<FakeLabel, number>();
@@ -352,6 +422,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   let nextId = 1000;
   let nextCommentId = 2_000_000_000;
   let url = '';
+  const app = options.app;
+  const appKey: KeyObject | undefined = app && createPublicKey(app.publicKey);
+  const appHook: FakeHook = app?.hook ?? { id: 1, config: { url: 'https://hls.invalid/hook' } };
+  const appBucket: Bucket = { limit: 5000, used: 0, reset: 0 };
+  const appWrites: number[] = [];
+  const installations = new Map<number, InstallationState>(
+    (app?.installations ?? []).map((def) => [def.id, { def, core: { limit: 5000, used: 0, reset: 0 }, writes: [] }]),
+  );
+  const mintedTokens: MintedToken[] = [];
+  const tokenIndex = new Map<string, MintedToken>();
 
   // ---------- state helpers ----------
 
@@ -416,8 +496,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     return bucket.reset !== 0 && epoch() < bucket.reset && bucket.used >= bucket.limit;
   }
 
-  /** ms until `limits` accept a write arriving at `now`; 0: accepted. */
-  function writeWait(limits: WriteLimits, now: number): number {
+  /** ms until `limits` accept a write arriving at `now` after the `acceptedWrites`; 0: accepted. */
+  function writeWait(limits: WriteLimits, now: number, acceptedWrites: number[]): number {
     let earliest = now;
     const last = acceptedWrites.at(-1);
     if (last !== undefined) earliest = Math.max(earliest, last + limits.minIntervalMs / 2);
@@ -850,6 +930,121 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     return notFound();
   }
 
+  // ---------- GitHub App ----------
+
+  /** GitHub's message for a JWT it refuses, or undefined for a valid one. */
+  function jwtProblem(jwt: string): string | undefined {
+    const [head, body, signature] = jwt.split('.');
+    let header: { alg?: unknown };
+    let claims: { iss?: unknown; iat?: unknown; exp?: unknown };
+    try {
+      header = JSON.parse(Buffer.from(head!, 'base64url').toString('utf8'));
+      claims = JSON.parse(Buffer.from(body!, 'base64url').toString('utf8'));
+    } catch {
+      return JWT_UNDECODABLE;
+    }
+    const signed = Buffer.from(`${head}.${body}`);
+    if (header.alg !== 'RS256' || !verify('RSA-SHA256', signed, appKey!, Buffer.from(signature!, 'base64url'))) {
+      return JWT_UNDECODABLE;
+    }
+    if (String(claims.iss) !== String(app!.id)) return "'Issuer' claim ('iss') must be an Integer";
+    const now = epoch();
+    if (typeof claims.iat !== 'number' || claims.iat > now + 60) {
+      return "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued";
+    }
+    if (typeof claims.exp !== 'number' || claims.exp <= now) {
+      return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires";
+    }
+    if (claims.exp - claims.iat > JWT_MAX_LIFETIME_S) return "'Expiration time' claim ('exp') is too far in the future";
+    return undefined;
+  }
+
+  function authenticate(authorization: string | undefined): Caller {
+    if (!authorization) return { kind: 'refused', message: 'Requires authentication' };
+    const credential = /^(token|bearer)\s+(\S+)\s*$/i.exec(authorization)?.[2];
+    if (credential !== undefined && credential === token) return { kind: 'token' };
+    if (app && credential?.split('.').length === 3) {
+      const problem = jwtProblem(credential);
+      return problem ? { kind: 'refused', message: problem } : { kind: 'jwt' };
+    }
+    const minted = credential === undefined ? undefined : tokenIndex.get(credential);
+    if (minted && Date.now() < minted.expiresAt) {
+      return { kind: 'installation', state: installations.get(minted.installation)! };
+    }
+    return { kind: 'refused', message: 'Bad credentials' };
+  }
+
+  function installationJson(state: InstallationState, owner: string): Record<string, unknown> {
+    return {
+      id: state.def.id,
+      account: userJson(owner),
+      repository_selection: 'selected',
+      app_id: app!.id,
+      app_slug: app!.slug,
+      target_type: 'Organization',
+      permissions: state.def.permissions ?? DEFAULT_APP_PERMISSIONS,
+      events: ['issues', 'issue_comment', 'pull_request', 'pull_request_review', 'workflow_run', 'release'],
+    };
+  }
+
+  function installationFor(fullName: string): InstallationState | undefined {
+    const wanted = fullName.toLowerCase();
+    return [...installations.values()].find((state) =>
+      state.def.repositories.some((name) => name.toLowerCase() === wanted),
+    );
+  }
+
+  /** The routes that take the App's JWT. */
+  function appRoute(method: string, pathname: string, query: Record<string, string>, seg: string[]): Reply {
+    if (seg[0] === 'repos') {
+      const state = method === 'GET' ? installationFor(`${seg[1]}/${seg[2]}`) : undefined;
+      return state ? { status: 200, body: installationJson(state, seg[1]!) } : notFound();
+    }
+    const key = seg.join('/');
+    if (key === 'app' && method === 'GET') {
+      return {
+        status: 200,
+        body: {
+          id: app!.id,
+          slug: app!.slug,
+          name: app!.slug,
+          owner: userJson('hls-org'),
+          permissions: DEFAULT_APP_PERMISSIONS,
+          events: ['issues', 'issue_comment', 'pull_request'],
+          installations_count: installations.size,
+        },
+      };
+    }
+    const mint = /^app\/installations\/(\d+)\/access_tokens$/.exec(key);
+    if (mint && method === 'POST') {
+      const state = installations.get(Number(mint[1]));
+      if (!state) return notFound();
+      const minted: MintedToken = {
+        installation: state.def.id,
+        token: `ghs_${randomBytes(18).toString('hex')}`,
+        expiresAt: Date.now() + (app!.tokenTtlMs ?? 3_600_000),
+      };
+      mintedTokens.push(minted);
+      tokenIndex.set(minted.token, minted);
+      return {
+        status: 201,
+        body: {
+          token: minted.token,
+          expires_at: new Date(minted.expiresAt).toISOString(),
+          permissions: state.def.permissions ?? DEFAULT_APP_PERMISSIONS,
+          repository_selection: 'selected',
+        },
+      };
+    }
+    if (seg[1] === 'hook' && seg[2] === 'deliveries') {
+      return hookRoute(method, pathname, query, [appHook], `${url}/app`, 'Repository', [
+        String(appHook.id),
+        ...seg.slice(2),
+      ]);
+    }
+    return notFound();
+  }
+
   // ---------- request helpers ----------
 
   function paginate<T>(items: T[], pathname: string, query: Record<string, string>): { page: T[]; link?: string } {
@@ -1003,6 +1198,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     query: Record<string, string>,
     headers: Record<string, string>,
     body: unknown,
+    caller: Caller,
   ): Reply {
     let seg: string[];
     try {
@@ -1011,6 +1207,21 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return notFound();
     }
     const key = seg.join('/');
+    if (app && APP_ROUTE.test(pathname)) return appRoute(method, pathname, query, seg);
+    const installation = caller.kind === 'installation' ? caller.state.def : undefined;
+    const actor = installation ? `${app!.slug}[bot]` : login;
+    if (installation) {
+      if (key === 'installation/repositories' && method === 'GET') {
+        const granted = installation.repositories.map((name) => repos.get(name.toLowerCase())).filter((r) => r);
+        const page = list(granted as RepoState[], pathname, query, repoJson);
+        return { ...page, body: { total_count: granted.length, repositories: page.body } };
+      }
+      if (key === 'user') return error(403, 'Resource not accessible by integration');
+      const granted = installation.repositories.some(
+        (name) => name.toLowerCase() === `${seg[1]}/${seg[2]}`.toLowerCase(),
+      );
+      if (seg[0] === 'repos' && !granted) return notFound();
+    }
 
     if (key === 'user' && method === 'GET') {
       return {
@@ -1189,7 +1400,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
           const comment: FakeComment = {
             id: newCommentId(),
             body: (body as { body: string }).body,
-            user: login,
+            user: actor,
             created_at: at,
             updated_at: at,
           };
@@ -1364,8 +1575,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     );
     if (script) {
       if (--script.left <= 0) scripted.splice(scripted.indexOf(script), 1);
-      take(core);
-      const base = apiHeaders(core);
+      take(tokenCore);
+      const base = apiHeaders(tokenCore);
       const replyHeaders: Record<string, string> = {};
       for (const [name, value] of Object.entries(script.reply.headers ?? {})) replyHeaders[name.toLowerCase()] = value;
       const scriptedBody =
@@ -1381,15 +1592,26 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return send(res, record, { status: 200, body: fake.meta }, apiHeaders(anon));
     }
 
-    const auth = /^(token|bearer)\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
-    if (!auth || auth[2] !== token) {
+    const caller = authenticate(headers.authorization);
+    const forApp = app !== undefined && APP_ROUTE.test(parsed.pathname);
+    if (caller.kind === 'refused' || forApp !== (caller.kind === 'jwt')) {
       take(anon);
-      const message = headers.authorization ? 'Bad credentials' : 'Requires authentication';
-      return send(res, record, error(401, message), {
+      const message =
+        caller.kind === 'refused'
+          ? caller.message
+          : forApp
+            ? JWT_UNDECODABLE
+            : 'Resource not accessible by integration';
+      return send(res, record, error(caller.kind === 'refused' || forApp ? 401 : 403, message), {
         ...apiHeaders(anon),
         'www-authenticate': 'Bearer realm="GitHub"',
       });
     }
+    if (caller.kind === 'installation') record.installation = caller.state.def.id;
+    if (caller.kind === 'jwt') record.jwt = true;
+    const core = caller.kind === 'installation' ? caller.state.core : caller.kind === 'jwt' ? appBucket : tokenCore;
+    const acceptedWrites =
+      caller.kind === 'installation' ? caller.state.writes : caller.kind === 'jwt' ? appWrites : tokenWrites;
 
     if (isMeta) {
       take(core);
@@ -1432,8 +1654,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         base,
       );
     }
-    if (options.writeLimits && WRITE_METHODS.has(method)) {
-      const waitMs = writeWait(options.writeLimits, record.at);
+    const minting = caller.kind === 'jwt' && /\/access_tokens$/.test(parsed.pathname);
+    if (options.writeLimits && WRITE_METHODS.has(method) && !minting) {
+      const waitMs = writeWait(options.writeLimits, record.at, acceptedWrites);
       if (waitMs > 0) {
         secondaryLimitAnswers++;
         take(core);
@@ -1449,7 +1672,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     if (badJson) return send(res, record, error(400, 'Problems parsing JSON'), base);
     let reply: Reply;
     try {
-      reply = route(method, parsed.pathname, record.query, headers, body);
+      reply = route(method, parsed.pathname, record.query, headers, body, caller);
     } catch (err) {
       reply = error(500, `fake GitHub: ${(err as Error).message}`);
     }
@@ -1477,6 +1700,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     writes: () => requests.filter((r) => WRITE_METHODS.has(r.method)),
     get secondaryLimitAnswers() {
       return secondaryLimitAnswers;
+    },
+    mintedTokens,
+    revokeTokens() {
+      tokenIndex.clear();
     },
     failNext(match, reply, times = 1) {
       scripted.push({ match, reply, left: times });

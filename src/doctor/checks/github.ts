@@ -1,4 +1,5 @@
 import { createGitHub, githubToken } from '../../clients/github.js';
+import { checkGitHubApp } from './github-app.js';
 import type { CommandContext } from '../../commands/command-context.js';
 import { fail, ok, skip, type Check } from '../check.js';
 import { NETWORK_TIMEOUT_MS, publicUrl, rootCause } from './network.js';
@@ -7,6 +8,7 @@ import { NETWORK_TIMEOUT_MS, publicUrl, rootCause } from './network.js';
 export async function checkGitHub(context: CommandContext | undefined, env: NodeJS.ProcessEnv): Promise<Check[]> {
   const name = 'github token';
   if (!context) return [skip(name, 'the config did not load')];
+  if (context.config.github.app) return checkGitHubApp(context, env);
   const token = githubToken(context.config, env);
   if (!token) {
     return [
@@ -17,7 +19,7 @@ export async function checkGitHub(context: CommandContext | undefined, env: Node
     ];
   }
   // No shared rate-limit gate: its waits could last until the reset; doctor reports the limit instead.
-  const github = createGitHub(context.config, token, context.log, env);
+  const github = createGitHub(context.config, { kind: 'token', token }, context.log, env);
   const base = publicUrl(context.config.github.api_url ?? (env.GITHUB_API_URL || 'https://api.github.com'));
   const request = { retries: 0, signal: AbortSignal.timeout(NETWORK_TIMEOUT_MS) };
   try {
@@ -36,7 +38,10 @@ export async function checkGitHub(context: CommandContext | undefined, env: Node
   }
 }
 
-function describeGitHubFailure(error: unknown, base: string): string {
+const TOKEN_REFUSED = 'the token is wrong, expired or revoked: set GITHUB_TOKEN (or github.token) to a valid token';
+
+/** One line for a failed doctor request; `refused` says what to fix on a 401. */
+export function describeGitHubFailure(error: unknown, base: string, refused = TOKEN_REFUSED): string {
   const e = error as {
     status?: number;
     request?: { method?: string; url?: string };
@@ -50,7 +55,7 @@ function describeGitHubFailure(error: unknown, base: string): string {
   const route = e.request?.url ? ` on ${e.request.method ?? 'GET'} ${new URL(e.request.url).pathname}` : '';
   const hint =
     e.status === 401
-      ? 'the token is wrong, expired or revoked: set GITHUB_TOKEN (or github.token) to a valid token'
+      ? refused
       : e.status === 403
         ? "the token is refused (rate limit or policy): check its permissions and GitHub's message"
         : 'check github.api_url / GITHUB_API_URL';
