@@ -37,8 +37,8 @@ const ON_BOTH_BACKENDS = [
  * - load: the slow load test (the relay under load); its claim figures are bench/'s job on PostgreSQL.
  * - labels, monitoring, payload-validation: the store is only a bystander (label sync's cache, the
  *   --check thresholds over `hls stats`, payload shapes failing before any query); kept out for CI time.
- * - postgres-store, postgres-passfile: the PostgreSQL backend's own tests, which start their own cluster;
- *   they run once, in the sqlite project.
+ * - postgres-store, postgres-passfile, db-copy: they start their own cluster (db-copy copies an SQLite
+ *   file into it); they run once, in the sqlite project.
  */
 
 const POSTGRES_REQUIRED = Boolean(process.env.CI || process.env.HLS_REQUIRE_POSTGRES);

@@ -274,8 +274,8 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
       'after',
       '\nPrints per table the rows and checksums of both sides; see docs/database-copy.md for the cut-over.\n' +
         'Exit: 0 copied and equal, 65 the target differs from the source, 64 usage, 66 no source or target\n' +
-        'database, 74 corrupt source, 75 target unreachable (nothing copied), 78 source not hls\'s or target\n' +
-        'not empty without --resume (or not hls\'s).\n',
+        "database, 74 corrupt source, 75 target unreachable (nothing copied), 78 source not hls's or target\n" +
+        "not empty without --resume (or not hls's).\n",
     )
     .action((_options, command: Command) =>
       run(async () => {

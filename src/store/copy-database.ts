@@ -102,7 +102,8 @@ function checkedColumns(
   }
   for (const { name } of COPY_TABLES) {
     const columns = source.get(name);
-    if (!columns) throw new DatabaseRefusedError(`the source has no table ${name}: it is not a database of this hls version`);
+    if (!columns)
+      throw new DatabaseRefusedError(`the source has no table ${name}: it is not a database of this hls version`);
     const lacking = columns.filter((column) => !target.get(name)?.includes(column));
     if (lacking.length > 0) {
       throw new DatabaseRefusedError(

@@ -36,7 +36,9 @@ export function openSqliteSnapshot(path: string): RowSource {
       return db.prepare(`SELECT count(*) FROM "${table.name}"`).pluck().get() as number;
     },
     *batches(table: CopyTable) {
-      const page = db.prepare(`SELECT rowid AS hls_rowid, * FROM "${table.name}" WHERE rowid > ? ORDER BY rowid LIMIT ?`);
+      const page = db.prepare(
+        `SELECT rowid AS hls_rowid, * FROM "${table.name}" WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+      );
       let after = -Infinity;
       for (;;) {
         const rows = page.all(after, BATCH_ROWS) as (CopyRow & { hls_rowid: number })[];
