@@ -14,8 +14,9 @@ import {
   type RowTarget,
   type RowWriter,
 } from '../copy-tables.js';
-import { connectOptions, type Db, type Sql, type Transaction } from './connect.js';
+import { type Db, type Sql, type Transaction } from './connect.js';
 import { asStoreError } from './errors.js';
+import { parsedTarget } from './index.js';
 import { migrate } from './migrate.js';
 
 /** PostgreSQL takes at most 65,535 parameters per statement; bytes are sent in chunks of about this size. */
@@ -29,7 +30,7 @@ const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
  */
 export async function openPostgresImport(url: string): Promise<RowTarget> {
   const location = describeTarget(url);
-  const target = connectOptions(url, { maxConnections: 1 });
+  const target = parsedTarget(url, { maxConnections: 1 }, location);
   const sql: Sql = postgres(target.url, target.options);
   const translated = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
