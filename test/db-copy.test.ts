@@ -99,13 +99,23 @@ const count = (target: string, table: string) =>
 
 beforeAll(async () => {
   cluster = await startCluster();
-  s = await stage({ config: { claude: { daily_budget_usd: 5 } } });
+  s = await stage({
+    config: { claude: { daily_budget_usd: 5 }, github: { pacing: { enabled: true, min_interval_seconds: 0 } } },
+  });
+  const work = async () => {
+    const worker = await runHls(['worker', '--once'], { env: s.env });
+    expect(worker.code, worker.stderr).toBe(0);
+  };
   await queueIssueEvent(s, 1);
+  await queueIssueEvent(s, 1, { action: 'edited' });
+  await work();
+  // Drops the payload of the completed event and deletes the skipped edit (no ledger row refers to it),
+  // counting it in pruned_events.
+  const prune = await runHls(['prune', '--older-than', '1ms', '--delete-rows'], { env: s.env });
+  expect(prune.code, prune.stderr).toBe(0);
   await queueIssueEvent(s, 2);
   await queueRaw(3);
-  await queueIssueEvent(s, 1, { action: 'edited' });
-  const worker = await runHls(['worker', '--once'], { env: s.env });
-  expect(worker.code, worker.stderr).toBe(0);
+  await work();
 });
 
 afterAll(async () => {
@@ -124,7 +134,8 @@ describe('hls db copy (SQLite file filled by the real pipeline -> PostgreSQL)', 
 
     for (const table of tables()) expect(rows(url, table), table).toEqual(rows(s.db, table));
     // The pipeline filled what a copy has to carry: not only events.
-    for (const table of ['webhook_events', 'event_history', 'claude_analyses', 'budget_reservations', 'workers']) {
+    const filled = ['webhook_events', 'event_history', 'claude_analyses', 'budget_reservations', 'workers'];
+    for (const table of [...filled, 'github_writes', 'pruned_events']) {
       expect(count(s.db, table), table).toBeGreaterThan(0);
     }
     const raw = query<{ payload: Buffer }>(url, `SELECT payload FROM webhook_events WHERE delivery_id = 'raw-3'`)[0]!;
@@ -178,7 +189,7 @@ describe('hls db copy (SQLite file filled by the real pipeline -> PostgreSQL)', 
 
   it('a payload changed in the target fails the comparison (exit 65) and names the table', async () => {
     const name = new URL(url).pathname.slice(1);
-    cluster.psql(`UPDATE webhook_events SET payload = payload || '\\x20'::bytea WHERE id = 1`, name);
+    cluster.psql(`UPDATE webhook_events SET payload = payload || '\\x20'::bytea WHERE delivery_id = 'raw-3'`, name);
     const result = await copy(url, '--resume');
     expect(result.code).toBe(65);
     expect(result.stdout).toMatch(/^webhook_events .* DIFFERS \(1 changed, 1 only in target\)$/m);
