@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { CliError, EXIT } from '../exit-codes.js';
 import { copyDatabase, type CopyReport, type TableReport } from '../store/copy-database.js';
 import type { RowSource, RowTarget } from '../store/copy-tables.js';
 import { isDatabaseUnavailable } from '../store/errors.js';
-import { describeTarget, isPostgresUrl } from '../store/open-store.js';
+import { isPostgresUrl } from '../store/open-store.js';
 import { databaseRefusal, databaseUnavailable } from './database-errors.js';
 import { printJson, printLines, table } from './format.js';
 
@@ -28,18 +29,13 @@ export async function runDbCopy(flags: DbCopyFlags): Promise<number> {
   if (!isPostgresUrl(flags.to)) {
     throw new CliError('--to must be a postgres:// URL of a new, empty database (createdb one first)', EXIT.USAGE);
   }
-  const source = await reporting(flags.from, async () => {
-    const { openSqliteSnapshot } = await import('../store/sqlite/export-rows.js');
-    return openSqliteSnapshot(flags.from);
-  });
+  if (!existsSync(flags.from)) throw new CliError(`${flags.from} does not exist: check --from`, EXIT.NO_INPUT);
+  const source = await reporting(flags, () => openSource(flags.from), flags.from);
   try {
-    const target = await reporting(flags.to, async () => {
-      const { openPostgresImport } = await import('../store/postgres/import-rows.js');
-      return openPostgresImport(flags.to);
-    });
+    const target = await reporting(flags, () => openTarget(flags.to), flags.to);
     try {
       const showProgress = Boolean(flags.verbose || process.stderr.isTTY);
-      const report = await reporting(flags.to, () =>
+      const report = await reporting(flags, () =>
         copyDatabase(source, target, {
           resume: Boolean(flags.resume),
           onProgress: showProgress ? progressLine() : undefined,
@@ -62,16 +58,39 @@ export async function runDbCopy(flags: DbCopyFlags): Promise<number> {
   }
 }
 
-/** Database failures as the other commands report them: 66 missing, 78 refused, 74 corrupt, 75 unreachable. */
-async function reporting<T>(database: string, run: () => Promise<T>): Promise<T> {
+/**
+ * Database failures as the other commands report them: 66 missing, 78 refused, 74 corrupt, 75 unreachable.
+ * Without `database` (during the copy) an SQLite error is the source's, any other the target's.
+ */
+async function reporting<T>(flags: DbCopyFlags, run: () => Promise<T>, database?: string): Promise<T> {
   try {
     return await run();
   } catch (error) {
+    const copying = database === undefined;
+    database ??= String((error as { code?: unknown } | null)?.code).startsWith('SQLITE_') ? flags.from : flags.to;
     const refusal = databaseRefusal(error, database);
     if (refusal) throw refusal;
-    if (isDatabaseUnavailable(error)) throw databaseUnavailable(error, database, 'nothing was copied; try again');
+    if (isDatabaseUnavailable(error)) {
+      throw databaseUnavailable(
+        error,
+        database,
+        copying
+          ? 'a copy cut short leaves nothing in the target: run it again (with --resume if it has rows)'
+          : 'try again',
+      );
+    }
     throw error;
   }
+}
+
+async function openSource(path: string): Promise<RowSource> {
+  const { openSqliteSnapshot } = await import('../store/sqlite/export-rows.js');
+  return openSqliteSnapshot(path);
+}
+
+async function openTarget(url: string): Promise<RowTarget> {
+  const { openPostgresImport } = await import('../store/postgres/import-rows.js');
+  return openPostgresImport(url);
 }
 
 function progressLine(): (table: string, done: number, total: number) => void {
@@ -88,7 +107,7 @@ function printReport(report: CopyReport, source: RowSource, target: RowTarget, f
   if (flags.json) {
     printJson({
       from: source.location,
-      to: describeTarget(flags.to),
+      to: target.location,
       resume: Boolean(flags.resume),
       match: report.match,
       tables: report.tables,

@@ -145,7 +145,7 @@ export interface RowSource {
   /** The tables of the source, each with its columns in order. */
   columns(): Map<string, string[]>;
   count(table: CopyTable): number;
-  /** The rows in key order, in batches. */
+  /** The rows in the table's storage (rowid) order, in batches. */
   batches(table: CopyTable): Iterable<CopyRow[]>;
   close(): void;
 }

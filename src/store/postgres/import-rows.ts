@@ -36,6 +36,8 @@ export async function openPostgresImport(url: string): Promise<RowTarget> {
     try {
       return await run();
     } catch (error) {
+      // The source's errors pass through the copy's transaction: they are not this database's.
+      if (String((error as { code?: unknown } | null)?.code).startsWith('SQLITE_')) throw error;
       throw asStoreError(error, location);
     }
   };
