@@ -1,6 +1,7 @@
 // `hls db copy`: an SQLite database filled by the real pipeline, copied into a PostgreSQL one, and read back
 // on both sides. Starts its own cluster, so it runs once, in the sqlite project.
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, runHls } from './helpers/hls.js';
@@ -133,6 +134,16 @@ describe('hls db copy (SQLite file filled by the real pipeline -> PostgreSQL)', 
     expect(result.stdout).toMatch(/^ok: 15 tables/m);
 
     for (const table of tables()) expect(rows(url, table), table).toEqual(rows(s.db, table));
+    // The documented events checksum: sha256 over `id<TAB>sha256(payload)` lines in id order.
+    const events = query<{ id: number; payload: Buffer | null }>(
+      s.db,
+      'SELECT id, payload FROM webhook_events ORDER BY id',
+    );
+    const lines = events.map(
+      (e) => `${e.id}\t${e.payload ? createHash('sha256').update(e.payload).digest('hex') : ''}\n`,
+    );
+    const expected = createHash('sha256').update(lines.join('')).digest('hex');
+    expect(result.stdout).toMatch(new RegExp(`source ${expected}\\n\\s+target ${expected}\\n`));
     // The pipeline filled what a copy has to carry: not only events.
     const filled = ['webhook_events', 'event_history', 'claude_analyses', 'budget_reservations', 'workers'];
     for (const table of [...filled, 'github_writes', 'pruned_events']) {

@@ -80,7 +80,8 @@ export interface RowFacts {
   key: string;
   /** sha256 over every column's value, in the source's column order. */
   digest: string;
-  payloadSha256?: string | null;
+  /** webhook_events: `id<TAB>payload sha256`. */
+  payloadEntry?: string;
   cost?: number;
 }
 
@@ -98,7 +99,7 @@ export function rowFacts(table: CopyTable, columns: readonly string[], row: Copy
     key: rowKey(table, columns, row),
     digest: sha256Hex(JSON.stringify(columns.map((column) => row[column] ?? null))),
   };
-  if (table.name === EVENTS_TABLE) facts.payloadSha256 = row.payload as string | null;
+  if (table.name === EVENTS_TABLE) facts.payloadEntry = `${row.id}\t${row.payload ?? ''}`;
   if (table.name === LEDGER_TABLE) facts.cost = row[LEDGER_COST] as number;
   return facts;
 }
@@ -115,7 +116,7 @@ export class TableTally {
   add(facts: RowFacts): void {
     this.rows++;
     this.rowsHash.update(`${facts.digest}\n`);
-    if (this.table.name === EVENTS_TABLE) this.payloadsHash.update(`${facts.key}\t${facts.payloadSha256 ?? ''}\n`);
+    if (this.table.name === EVENTS_TABLE) this.payloadsHash.update(`${facts.payloadEntry}\n`);
     if (this.table.name === LEDGER_TABLE) this.costSum += facts.cost ?? 0;
   }
 
