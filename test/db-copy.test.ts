@@ -230,8 +230,10 @@ describe('hls db copy while hls queue keeps writing to the file', () => {
     expect(first.webhook_events!.source.rows).toBeGreaterThan(before);
     const total = count(s.db, 'webhook_events');
 
-    const after = await copy(url, '--resume', '--json');
+    const after = await copy(url, '--resume', '--json', '--verbose');
     expect(after.code, after.stderr).toBe(0);
+    // Progress goes to stderr only; stdout stays one JSON document.
+    expect(after.stderr).toMatch(/^copying webhook_events: \d+ of \d+ rows$/m);
     const second = byTable(JSON.parse(after.stdout) as CopyJson);
     expect(second.webhook_events!.copied).toBeGreaterThanOrEqual(2);
     expect(second.webhook_events!.copied).toBe(total - first.webhook_events!.source.rows);
