@@ -43,8 +43,8 @@ const ON_BOTH_BACKENDS = [
  *   --check thresholds over `hls stats`, payload shapes failing before any query); kept out for CI time.
  * - allowlist, front-door: GitHub's /meta and nginx in front of the relay; the store is a bystander (the
  *   rows of the deliveries nginx let through, which relay covers on both backends).
- * - postgres-store, postgres-passfile: the PostgreSQL backend's own tests, which start their own cluster;
- *   they run once, in the sqlite project.
+ * - postgres-store, postgres-passfile, db-copy: they start their own cluster (db-copy copies an SQLite
+ *   file into it); they run once, in the sqlite project.
  */
 
 const POSTGRES_REQUIRED = Boolean(process.env.CI || process.env.HLS_REQUIRE_POSTGRES);

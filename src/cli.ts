@@ -304,6 +304,30 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
       }),
     );
 
+  program
+    .command('db')
+    .description('move the queue between databases')
+    .command('copy')
+    .description('copy an SQLite database into a new PostgreSQL one, then compare both sides')
+    .requiredOption('--from <file>', 'the SQLite database to copy (read in one snapshot; never changed)')
+    .requiredOption('--to <url>', 'postgres:// URL of the target: migrated first, must be empty unless --resume')
+    .option('--resume', 'copy only the rows the target lacks (the tail queued since an earlier copy)')
+    .option('--json', 'print the comparison as JSON')
+    .option('--verbose', 'print progress to stderr (always on a terminal)')
+    .addHelpText(
+      'after',
+      '\nPrints per table the rows and checksums of both sides; see docs/database-copy.md for the cut-over.\n' +
+        'Exit: 0 copied and equal, 65 the target differs from the source, 64 usage, 66 no source or target\n' +
+        "database, 74 corrupt source, 75 target unreachable (nothing copied), 78 source not hls's or target\n" +
+        "not empty without --resume (or not hls's).\n",
+    )
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runDbCopy } = await import('./commands/db-copy.js');
+        return runDbCopy(command.opts());
+      }),
+    );
+
   return program;
 }
 

@@ -128,7 +128,7 @@ export async function inspectPostgres(
 }
 
 /** connectOptions, with an unparsable URL refused without echoing it (it may hold a password). */
-function parsedTarget(url: string, options: OpenOptions, location: string): ReturnType<typeof connectOptions> {
+export function parsedTarget(url: string, options: OpenOptions, location: string): ReturnType<typeof connectOptions> {
   try {
     return connectOptions(url, options);
   } catch (error) {

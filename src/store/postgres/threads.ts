@@ -7,14 +7,14 @@ export function postgresThreads(sql: Sql): ThreadStore {
     async ignoredThread(threadKey) {
       const [row] = await sql<IgnoredThread[]>`
         SELECT changed_by AS "by", changed_at AS "at" FROM thread_settings
-         WHERE thread_key = ${threadKey} AND ignored`;
+         WHERE thread_key = ${threadKey} AND ignored = 1`;
       return row;
     },
 
     async setThreadIgnored(threadKey, ignored, by) {
       await sql`
         INSERT INTO thread_settings (thread_key, ignored, changed_by, changed_at)
-        VALUES (${threadKey}, ${ignored}, ${by}, hls_now_ms())
+        VALUES (${threadKey}, ${ignored ? 1 : 0}, ${by}, hls_now_ms())
         ON CONFLICT (thread_key) DO UPDATE SET ignored = excluded.ignored, changed_by = excluded.changed_by,
           changed_at = excluded.changed_at`;
     },
