@@ -33,6 +33,7 @@ interface DemoRecord {
   github_writes: { method: string; path: string; status: number }[];
   skipped: { id: number; event: string; sender_login: string; skip_reason: string }[];
   budget: { daily_usd: number; committed_usd: number };
+  report: string;
 }
 
 describe('npm run demo', () => {
@@ -63,6 +64,7 @@ describe('npm run demo', () => {
       '== Skipped before any model call',
       '== Budget: spent today against the daily cap',
       '== hls stats',
+      '== hls report',
     ];
     const positions = headings.map((heading) => result.stdout.indexOf(heading));
     expect(
@@ -132,7 +134,12 @@ describe('npm run demo', () => {
     expect(record.threads['44']!.comments).toEqual([]);
   });
 
-  it('shows the budget and ends with hls stats', () => {
+  it('writes the HTML report and says where', () => {
+    expect(result.stdout).toMatch(/written to \S*report\.html/);
+    expect(readFileSync(record.report, 'utf8')).toMatch(/^<!doctype html>/i);
+  });
+
+  it('shows the budget and hls stats', () => {
     expect(result.stdout).toMatch(/spent \$0\.\d{4} of the \$1\.00 daily cap/);
     expect(record.budget.daily_usd).toBe(1);
     expect(record.budget.committed_usd).toBeCloseTo(

@@ -306,6 +306,11 @@ async function main() {
     heading('hls stats');
     process.stdout.write(indent((await hlsOrFail(['stats'], hlsEnv(simulators))).stdout.trimEnd()) + '\n');
 
+    heading('hls report: the same numbers as one HTML page');
+    const report = join(demoDir, 'report.html');
+    await hlsOrFail(['report', '--days', '7', '--output', report], hlsEnv(simulators));
+    say(`   written to ${shown(report)} (open it in a browser; no network needed)`);
+
     const record = {
       simulated: { github: simulators.github.url, anthropic: simulators.anthropic?.url ?? null },
       analyses: analyses().map(({ claude_response, github_actions_json, ...rest }) => rest),
@@ -313,6 +318,7 @@ async function main() {
       github_writes: githubWrites(simulators),
       skipped,
       budget: stats.budget ?? null,
+      report,
     };
     writeFileSync(join(demoDir, 'demo.json'), JSON.stringify(record, null, 2) + '\n');
     const unfinished = unfinishedEvents();
