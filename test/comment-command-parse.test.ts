@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../src/pipeline/commands/parse.js';
+import { botMention, parseCommand } from '../src/pipeline/commands/parse.js';
 
 const BOT = 'hls-bot';
 const name = (body: string) => {
@@ -71,5 +71,19 @@ describe('parseCommand: what a comment’s first line commands', () => {
     expect(parseCommand(`${'\n'.repeat(2_000_000)}/hls triage`, BOT)).toBeNull();
     const long = parseCommand(`/hls ${'y'.repeat(100_000)}`, BOT);
     expect(long).toMatchObject({ kind: 'unknown', word: 'y'.repeat(40) });
+  });
+});
+
+describe('a GitHub App is mentioned by its slug', () => {
+  const app = 'hls-triage[bot]';
+
+  it('takes @slug and @slug[bot] as the prefix, and nothing that only starts like them', () => {
+    expect(botMention(app)).toBe('@hls-triage');
+    expect(botMention('hls-bot')).toBe('@hls-bot');
+    expect(parseCommand('@hls-triage triage', app)).toMatchObject({ kind: 'command', name: 'triage' });
+    expect(parseCommand('@HLS-Triage[bot] ignore', app)).toMatchObject({ kind: 'command', name: 'ignore' });
+    expect(parseCommand('@hls-triage[bot]x triage', app)).toBeNull();
+    expect(parseCommand('@hls-triage-dev triage', app)).toBeNull();
+    expect(parseCommand('@hls-triage[bo triage', app)).toBeNull();
   });
 });

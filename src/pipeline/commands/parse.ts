@@ -26,7 +26,7 @@ const SLASH_PREFIX = '/hls';
 export function parseCommand(body: string, botLogin: string | undefined): ParsedCommand | null {
   const line = firstLine(body);
   if (line === null) return null;
-  const prefixes = [SLASH_PREFIX, ...(botLogin ? [`@${botLogin}`] : [])];
+  const prefixes = [SLASH_PREFIX, ...(botLogin ? [...new Set([`@${botLogin}`, botMention(botLogin)])] : [])];
   const lower = line.toLowerCase();
   const prefix = prefixes.find((candidate) => lower.startsWith(candidate.toLowerCase()));
   if (!prefix) return null;
@@ -38,6 +38,14 @@ export function parseCommand(body: string, botLogin: string | undefined): Parsed
   if (prefix !== SLASH_PREFIX) return null;
   if (word === '') return { kind: 'command', name: 'help', line };
   return { kind: 'unknown', word: word.slice(0, WORD_CHARS), line };
+}
+
+/**
+ * How people mention the bot: `@login`, and for a GitHub App (login `<slug>[bot]`) `@<slug>`, as they
+ * write it — GitHub itself does not complete the `[bot]`.
+ */
+export function botMention(botLogin: string): string {
+  return `@${botLogin.replace(/\[bot\]$/i, '')}`;
 }
 
 /** The first non-blank line without its (at most three) leading spaces; null when it is indented code. */

@@ -1,4 +1,4 @@
-import { parseCommand } from '../commands/parse.js';
+import { botMention, parseCommand } from '../commands/parse.js';
 import type { TriageSpec } from '../triage.js';
 import { eventPayload, numbered } from './payload-shapes.js';
 import { issueOrPullSubject } from './subjects.js';
@@ -20,7 +20,7 @@ export const issueComments: TriageSpec = {
   command: (payload, event, botLogin) =>
     event.action === 'created' ? parseCommand(commentBody(payload), botLogin) : null,
   relevance(payload, _event, botLogin, config) {
-    const trigger = config.filters.comment_trigger ?? (botLogin ? `@${botLogin}` : undefined);
+    const trigger = config.filters.comment_trigger ?? (botLogin ? botMention(botLogin) : undefined);
     const body = commentBody(payload);
     if (!trigger)
       return 'recorded as thread context (no comment trigger: set filters.comment_trigger or github.bot_login)';
