@@ -55,6 +55,8 @@ export interface FakeGitHubOptions {
   rateLimit?: number;
   /** Enforces secondary limits on content-creating requests (see above); default none. */
   writeLimits?: WriteLimits;
+  /** The address to listen on (default 127.0.0.1; a multi-host test gives a network namespace's link). */
+  host?: string;
 }
 
 /** The same numbers as hls's `github.pacing`, in ms. */
@@ -1325,9 +1327,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, options.host ?? '127.0.0.1', () => resolve());
   });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
 
   return {
     url,
