@@ -4,7 +4,9 @@
 // others connected. Needs root and iproute2's `ip`; `unshare` (util-linux) gives each process a hostname.
 import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { onPath } from './relay.js';
+import { describe, it } from 'vitest';
+import { postgresBinDir } from './postgres-cluster.js';
+import { onPath, RELAY_BINARY } from './relay.js';
 
 /** Why namespaces cannot be made here, or undefined when they can. */
 export function netnsUnavailable(): string | undefined {
@@ -97,4 +99,34 @@ export function createHost(name: string): Host {
     throw new Error(`cannot create host ${name}: ${String((error as { stderr?: unknown }).stderr ?? error)}`);
   }
   return host;
+}
+
+/**
+ * `describe` for suites that build hosts and run the relay and PostgreSQL on them: runs when everything
+ * is there; otherwise fails when CI, HLS_REQUIRE_POSTGRES or HLS_REQUIRE_RELAY is set, else skips with a
+ * loud warning naming `file` and what is missing.
+ */
+export function describeWithHosts(file: string, name: string, body: () => void): void {
+  const missing = [
+    netnsUnavailable(),
+    RELAY_BINARY ? undefined : 'no `webhook` relay on PATH (Debian package webhook)',
+    postgresBinDir() ? undefined : 'no PostgreSQL (Debian package postgresql)',
+  ].filter((reason) => reason !== undefined);
+  if (missing.length === 0) {
+    describe(name, body);
+  } else if (process.env.CI || process.env.HLS_REQUIRE_POSTGRES || process.env.HLS_REQUIRE_RELAY) {
+    describe(name, () => {
+      it('needs root, iproute2, the webhook relay and PostgreSQL', () => {
+        throw new Error(`${file} cannot run: ${missing.join('; ')}; and CI or HLS_REQUIRE_POSTGRES is set`);
+      });
+    });
+  } else {
+    console.warn(
+      `\n*** WARNING: ${file} DID NOT RUN: ${missing.join('; ')}.\n` +
+        '*** Run it as root with those installed, or set HLS_REQUIRE_POSTGRES=1 to make this an error.\n',
+    );
+    describe.skip(name, () => {
+      it('cannot run here', () => {});
+    });
+  }
 }
