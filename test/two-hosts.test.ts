@@ -31,7 +31,8 @@ import { startRelay, type Relay } from './helpers/relay.js';
 import { busiestWindow, issueNumberOf, threadComments } from './helpers/tally.js';
 import { WorkerPool, type PoolWorker } from './helpers/worker-pool.js';
 
-const DELIVERIES = Number(process.env.N ?? 1000);
+/** TWO_HOSTS_DELIVERIES=100 tries the suite quickly on a busy machine; CI runs the 1,000. */
+const DELIVERIES = Number(process.env.TWO_HOSTS_DELIVERIES ?? 1000);
 const REDELIVERIES = DELIVERIES / 10;
 /** Senders in flight at once, across both relays. */
 const SENDERS = 6;
@@ -50,15 +51,15 @@ const OUTAGE_MS = 30_000;
 const BOT = 'hls-bot';
 const SECRET = `two-hosts-${randomUUID()}`;
 /**
- * github.pacing scaled down so 1,000 comments take about a minute (GitHub: 1 s apart, 80/min, 500/h). The
- * simulator tolerates half the interval (25 ms) between a worker taking its slot and its request arriving.
+ * github.pacing scaled down so 1,000 comments take about two minutes (GitHub: 1 s apart, 80/min, 500/h).
+ * The simulator tolerates half the interval (50 ms) between a worker taking its slot and its request arriving.
  */
 const PACING = {
   enabled: true,
-  min_interval_seconds: 0.05,
+  min_interval_seconds: 0.1,
   windows: [
-    { max: 20, seconds: 1 },
-    { max: 150, seconds: 10 },
+    { max: 10, seconds: 1 },
+    { max: 90, seconds: 10 },
   ],
 };
 /** The simulator enforces the same numbers, as GitHub's secondary limits. */
@@ -318,13 +319,18 @@ describeWithHosts('test/two-hosts.test.ts', 'two hosts on one PostgreSQL', () =>
     // Outside the cut and its retransmissions, nothing is refused.
     const refused = gh.writes().filter((write) => write.status === 403);
     const afterCut = (at: number) => at >= cut.from && at <= cut.to + RETRANSMIT_MS;
-    expect(refused.filter((write) => !afterCut(write.at)).map((write) => `refused at +${write.at - begin} ms`)).toEqual(
-      [],
-    );
     const accepted = gh
       .writes()
       .filter((write) => write.status >= 200 && write.status < 300)
       .map((write) => write.at);
+    expect(
+      refused
+        .filter((write) => !afterCut(write.at))
+        .map((write) => {
+          const previous = accepted.filter((at) => at <= write.at).at(-1) ?? 0;
+          return `refused at +${write.at - begin} ms, ${write.at - previous} ms after the last accepted write`;
+        }),
+    ).toEqual([]);
     const peaks = WRITE_LIMITS.windows.map((window) => ({ ...window, peak: busiestWindow(accepted, window.ms) }));
     for (const { peak, max } of peaks) expect(peak).toBeLessThanOrEqual(max);
 
