@@ -198,7 +198,8 @@ describeWithHosts('test/two-hosts.test.ts', 'two hosts on one PostgreSQL', () =>
     );
     const bodies = issues(gh, DELIVERIES);
     onTestFailed(() => {
-      console.log(`two-hosts: failed with CHAOS_SEED=${seedValue}`);
+      const statuses = query(localUrl, 'SELECT status, count(*) AS n FROM webhook_events GROUP BY status');
+      console.log(`two-hosts: failed with CHAOS_SEED=${seedValue}; events ${JSON.stringify(statuses)}`);
       for (const relay of relays) console.log(`--- relay ${relay.url}\n${relay.log().slice(-3000)}`);
       for (const worker of pool.started.slice(-4)) console.log(`--- ${worker.id}\n${worker.stderr()}`);
     });
