@@ -96,9 +96,12 @@ describeWithHosts('test/two-hosts.test.ts', 'two hosts on one PostgreSQL', () =>
   });
 
   afterAll(async () => {
-    await restarting?.catch(() => {});
-    cluster?.stop();
-    for (const host of hosts) host.destroy();
+    try {
+      await restarting?.catch(() => {});
+      cluster?.stop();
+    } finally {
+      for (const host of hosts) host.destroy();
+    }
   });
 
   /**
