@@ -20,6 +20,7 @@ import { writeGitHubConfig } from './helpers/github-config.js';
 import { issuePayload } from './helpers/payloads.js';
 import { LABELS, REPO } from './helpers/pipeline.js';
 import { seededRandom } from './helpers/random.js';
+import { issueNumberOf, threadComments } from './helpers/tally.js';
 
 const EVENTS = 200;
 const WORKERS = 3;
@@ -49,14 +50,6 @@ afterEach(async () => {
   await Promise.all(fakes.map((fake) => fake.close()));
   fakes = [];
 });
-
-/** The issue a rendered prompt is about (every issue prompt shows the payload's html_url), -1 if none. */
-function issueNumberOf(request: MessagesRequest): number {
-  const content = request.messages[0]?.content;
-  const text = typeof content === 'string' ? content : JSON.stringify(content);
-  const match = new RegExp(`github\\.com/${REPO}/issues/(\\d+)\\b`).exec(text);
-  return match ? Number(match[1]) : -1;
-}
 
 /** A module of the build the workers run (dist/, from `npm run build`), so both sides share one schema. */
 const built = (path: string): Promise<any> => import(pathToFileURL(join(ROOT, 'dist', path)).href);
@@ -237,7 +230,7 @@ describe('chaos', () => {
     const extraCalls = modelCalls - EVENTS;
     const callsPerIssue = new Map<number, number>();
     for (const call of calls) {
-      const number = issueNumberOf(call.body as MessagesRequest);
+      const number = issueNumberOf(call.body as MessagesRequest, REPO);
       callsPerIssue.set(number, (callsPerIssue.get(number) ?? 0) + 1);
     }
     expect(callsPerIssue.get(-1)).toBeUndefined();
@@ -281,17 +274,7 @@ describe('chaos', () => {
     expect(withoutActions).toBe(0);
 
     // GitHub: exactly one bot comment on each of the 200 threads, with its marker; nothing else posted.
-    let comments = 0;
-    let duplicates = 0;
-    const wrong: string[] = [];
-    for (const [number, issue] of github.repo(REPO).issues) {
-      const ours = issue.comments.filter((comment) => comment.user === BOT);
-      comments += ours.length;
-      duplicates += Math.max(0, ours.length - 1);
-      if (ours.length !== 1 || !ours[0]!.body.includes(`<!-- hls:thread ${REPO}#${number} -->`))
-        wrong.push(`#${number}: ${ours.length} bot comments`);
-      if (issue.comments.length !== ours.length) wrong.push(`#${number}: a comment not by ${BOT}`);
-    }
+    const { comments, duplicates, wrong } = threadComments(github, REPO, BOT);
     expect(wrong).toEqual([]);
     expect(github.repo(REPO).issues.size).toBe(EVENTS);
     expect(comments).toBe(EVENTS);

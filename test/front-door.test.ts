@@ -2,14 +2,14 @@
 // replaced only), the allowlist written by `hls allowlist` from the GitHub simulator's /meta, the real
 // relay (adnanh/webhook) and `hls queue` behind it. A client in a network namespace has an address
 // outside the ranges. Ends with one summary line: queued, 403, 429, 413.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from '../src/simulators/github.js';
 import { query, runHls, tempDir, waitFor, type RunResult } from './helpers/hls.js';
-import { createNetns, NETNS_AVAILABLE, type Netns } from './helpers/netns.js';
+import { createHost, netnsUnavailable, type Host } from './helpers/netns.js';
 import { httpsRequest, NGINX_BINARY, startNginx, type HttpsResult, type Nginx } from './helpers/nginx.js';
 import { issuePayload } from './helpers/payloads.js';
 import { HOOK_ID, RELAY_BINARY, RELAY_REQUIRED, sign, startRelay, type Relay } from './helpers/relay.js';
@@ -20,13 +20,13 @@ const BURST_SENT = 80;
 /** Three times the burst, four at a time on kept-alive connections: faster than 10 a second. */
 const RATE_SENT = 120;
 
-/** Loopback is GitHub here; the namespace's 198.18.x.x address is not in the list. */
+/** Loopback is GitHub here; the namespace's 10.x.y.2 address is not in the list. */
 const ALLOWED_RANGES = ['127.0.0.1/32', '::1/128', '192.30.252.0/22'];
 
 const missing = [
   !RELAY_BINARY && '`webhook` (apt-get install webhook)',
   !NGINX_BINARY && '`nginx` (apt-get install nginx)',
-  !NETNS_AVAILABLE && 'root and `ip` (iproute2) for a network namespace',
+  netnsUnavailable(),
 ].filter((item): item is string => typeof item === 'string');
 
 const counts = { queued: 0, forbidden: 0, tooMany: 0, tooLarge: 0, late: 0 };
@@ -55,7 +55,7 @@ describeFrontDoor(() => {
   let github: FakeGitHub;
   let relay: Relay;
   let nginx: Nginx;
-  let netns: Netns;
+  let netns: Host;
   let allowlistFile: string;
 
   const allowlist = (): Promise<RunResult> =>
@@ -69,7 +69,7 @@ describeFrontDoor(() => {
     expect(written.code).toBe(0);
     relay = await startRelay();
     nginx = await startNginx({ allowlist: allowlistFile, relayPort: relay.port });
-    netns = createNetns();
+    netns = createHost(`fd${randomBytes(3).toString('hex')}`);
   });
 
   afterAll(async () => {
@@ -145,7 +145,7 @@ describeFrontDoor(() => {
         [
           '-e',
           client,
-          `https://${netns.hostAddress}:${nginx.port}${path}`,
+          `https://${netns.gateway}:${nginx.port}${path}`,
           JSON.stringify(githubHeaders(payload, delivery)),
         ],
         payload,

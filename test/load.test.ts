@@ -7,8 +7,8 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import type { EventRow as StoredEvent } from '../src/store/types.js';
 import { query } from './helpers/hls.js';
-import { issuePayload } from './helpers/payloads.js';
-import { describeWithRelay, startRelay, type DeliveryResult, type Relay } from './helpers/relay.js';
+import { issueBody, sendAll, sendPlan } from './helpers/deliveries.js';
+import { describeWithRelay, startRelay, type Relay } from './helpers/relay.js';
 
 type EventRow = StoredEvent & { payload: Buffer };
 
@@ -24,46 +24,10 @@ const MAX_PROBLEMS = 20;
  */
 const TIMEOUT_MS = 300_000;
 
-interface Send {
-  /** Index of the distinct delivery (0..DELIVERIES-1). */
-  index: number;
-  redelivery: boolean;
-}
-
-/** A small issues.opened payload; each one different (number, title, body with multi-byte text). */
-function body(index: number): Buffer {
-  const number = index + 1;
-  const payload = issuePayload(number, REPOSITORY);
-  const issue = payload.issue as Record<string, unknown>;
-  issue.title = `Widget #${number} crashes on start — «${index % 7 === 0 ? 'grüße' : 'config'}»`;
-  issue.body =
-    `Steps to reproduce (${number}): start the widget with \`--config ./w${number}.yml\`.\n` +
-    `Expected: it runs. Actual: it crashes with "E${1000 + (index % 97)}" ✗ 日本語 <b>&amp;</b>.`;
-  issue.id = 2_900_000_000 + number;
-  issue.created_at = new Date(Date.UTC(2026, 10, 23, 12, 0, index % 60)).toISOString();
-  return Buffer.from(JSON.stringify(payload));
-}
-
 /** Nearest-rank percentile of an ascending list. */
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
-}
-
-/**
- * The send order: every delivery once, and after each tenth delivery o (o = 0, 10, …, 990) and ten more
- * deliveries, a redelivery of o. A redelivery is sent only once the original's answer is in, as GitHub
- * redelivers an answered delivery.
- */
-function plan(): Send[] {
-  const order: Send[] = [];
-  for (let index = 0; index < DELIVERIES; index++) {
-    order.push({ index, redelivery: false });
-    const original = index - 9;
-    if (original >= 0 && original % (DELIVERIES / REDELIVERIES) === 0)
-      order.push({ index: original, redelivery: true });
-  }
-  return order;
 }
 
 describeWithRelay('test/load.test.ts', 'load through the relay (adnanh/webhook) into hls queue', () => {
@@ -85,38 +49,14 @@ describeWithRelay('test/load.test.ts', 'load through the relay (adnanh/webhook) 
         console.error(`--- webhook log (last 4000 chars) ---\n${r.log().slice(-4000)}`);
       });
       const guids = Array.from({ length: DELIVERIES }, () => randomUUID());
-      const bodies = Array.from({ length: DELIVERIES }, (_, index) => body(index));
-      const order = plan();
+      const bodies = Array.from({ length: DELIVERIES }, (_, index) => issueBody(index, REPOSITORY));
+      const order = sendPlan(DELIVERIES, REDELIVERIES);
       expect(order).toHaveLength(DELIVERIES + REDELIVERIES);
       expect(order.filter((send) => send.redelivery)).toHaveLength(REDELIVERIES);
 
-      const originals = new Map<number, Promise<DeliveryResult>>();
-      const results: Array<{ send: Send; result: DeliveryResult }> = [];
-      const failures: string[] = [];
-      let next = 0;
-      let problems = 0;
       const started = performance.now();
-      // CONCURRENCY senders take the next item in order; each has at most one request in flight. After
-      // MAX_PROBLEMS errors or non-2xx answers they stop, so a broken relay fails the test in seconds.
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < order.length && problems < MAX_PROBLEMS) {
-            const send = order[next++]!;
-            try {
-              if (send.redelivery) await originals.get(send.index);
-              const request = r.deliver(bodies[send.index]!, { delivery: guids[send.index]!, timeoutMs: 30_000 });
-              if (!send.redelivery) originals.set(send.index, request);
-              const result = await request;
-              if (result.status < 200 || result.status >= 300) problems++;
-              results.push({ send, result });
-            } catch (error) {
-              problems++;
-              failures.push(
-                `${send.redelivery ? 'redelivery' : 'delivery'} ${send.index}: ${(error as Error).message}`,
-              );
-            }
-          }
-        }),
+      const { results, failures } = await sendAll(order, CONCURRENCY, MAX_PROBLEMS, (send) =>
+        r.deliver(bodies[send.index]!, { delivery: guids[send.index]!, timeoutMs: 30_000 }),
       );
       const seconds = (performance.now() - started) / 1000;
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { finished, runHls, startHls, waitFor } from './helpers/hls.js';
@@ -13,9 +14,13 @@ interface WorkerState {
   processed: number;
 }
 
-async function workers(
-  env: NodeJS.ProcessEnv,
-): Promise<{ live: number; stale: number; stopped: number; list: WorkerState[] }> {
+async function workers(env: NodeJS.ProcessEnv): Promise<{
+  live: number;
+  stale: number;
+  stopped: number;
+  by_host: Array<{ host: string; live: number; stale: number; stopped: number }>;
+  list: WorkerState[];
+}> {
   const result = await runHls(['stats', '--json'], { env });
   return JSON.parse(result.stdout).workers;
 }
@@ -46,9 +51,11 @@ describe('workers registry in hls stats', () => {
     const after = await workers(ws.env);
     expect(after).toMatchObject({ live: 0, stale: 1, stopped: 1 });
     expect(after.list.find((w) => w.id === 'alive')).toMatchObject({ state: 'stopped', in_flight: 0 });
+    expect(after.by_host).toEqual([{ host: hostname(), live: 0, stale: 1, stopped: 1 }]);
     const text = await runHls(['stats'], { env: ws.env });
-    expect(text.stdout).toMatch(/^workers +0 live, 1 stale, 1 stopped today$/m);
-    expect(text.stdout).toMatch(/^ {2}doomed +stale +pid \d+ on \S+ +in flight \d\/2/m);
+    expect(text.stdout).toMatch(/^workers +0 live, 1 stale, 1 stopped today, on 1 host\(s\)$/m);
+    expect(text.stdout).toContain(`\n  ${hostname()}  0 live, 1 stale\n    doomed  stale  pid `);
+    expect(text.stdout).toMatch(/^ {4}doomed +stale +pid \d+ on \S+ +in flight \d\/2/m);
   });
 });
 

@@ -157,8 +157,28 @@ function workersReport(s: StatsSnapshot, now: number) {
     in_flight: w.in_flight,
     processed: w.processed,
   }));
-  const count = (state: string) => list.filter((w) => w.state === state).length;
-  return { live: count('live'), stale: count('stale'), stopped: count('stopped'), list };
+  const count = (workers: typeof list, state: string) => workers.filter((w) => w.state === state).length;
+  const hosts = [...new Set(list.map((w) => w.host))].sort();
+  const by_host = hosts.map((host) => {
+    const on = list.filter((w) => w.host === host);
+    return { host, live: count(on, 'live'), stale: count(on, 'stale'), stopped: count(on, 'stopped') };
+  });
+  return { live: count(list, 'live'), stale: count(list, 'stale'), stopped: count(list, 'stopped'), by_host, list };
+}
+
+/** Per host with a live or stale worker: its counts, then one line per such worker. */
+function workerLines(workers: StatsReport['workers']): string[] {
+  return workers.by_host
+    .filter((h) => h.live + h.stale > 0)
+    .flatMap((h) => [
+      `  ${h.host}  ${h.live} live, ${h.stale} stale`,
+      ...workers.list
+        .filter((w) => w.host === h.host && w.state !== 'stopped')
+        .map(
+          (w) =>
+            `    ${w.id}  ${w.state}  pid ${w.pid} on ${w.host}  in flight ${w.in_flight}/${w.concurrency}  processed ${w.processed}  heartbeat ${w.heartbeat_at}`,
+        ),
+    ]);
 }
 
 function statsText(r: StatsReport): string[] {
@@ -175,13 +195,8 @@ function statsText(r: StatsReport): string[] {
     `today       analyses ${r.today.analyses}  tokens ${r.today.tokens}  cost $${r.today.cost_usd.toFixed(4)}`,
     `model calls in flight ${r.model_calls.in_flight} (worst case $${r.model_calls.in_flight_worst_case_usd.toFixed(4)})  unsettled today ${r.model_calls.unsettled_today} ($${r.model_calls.unsettled_today_usd.toFixed(4)} at worst case)`,
     `budget      ${budgetLine(r.budget)}`,
-    `workers     ${r.workers.live} live, ${r.workers.stale} stale, ${r.workers.stopped} stopped today`,
-    ...r.workers.list
-      .filter((w) => w.state !== 'stopped')
-      .map(
-        (w) =>
-          `  ${w.id}  ${w.state}  pid ${w.pid} on ${w.host}  in flight ${w.in_flight}/${w.concurrency}  processed ${w.processed}  heartbeat ${w.heartbeat_at}`,
-      ),
+    `workers     ${r.workers.live} live, ${r.workers.stale} stale, ${r.workers.stopped} stopped today, on ${r.workers.by_host.length} host(s)`,
+    ...workerLines(r.workers),
     ...rateLimitLines(r.rate_limits),
     `pauses      ${r.pauses.length === 0 ? 'none' : `${r.pauses.length} active`}`,
     ...r.pauses.map((p) => `  ${p.kind}  until ${p.until}  hits ${p.hits}  ${p.reason}`),

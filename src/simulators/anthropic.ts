@@ -84,6 +84,8 @@ export interface FakeAnthropicOptions {
   respond?: (request: MessagesRequest) => ScriptedReply | Promise<ScriptedReply>;
   /** Limits reported in the `anthropic-ratelimit-*` headers (an extension; generous defaults). */
   rateLimits?: Partial<RateLimits>;
+  /** The address to listen on (default 127.0.0.1; a multi-host test gives a network namespace's link). */
+  host?: string;
 }
 
 export interface RateLimits {
@@ -568,12 +570,12 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     requests,
     messageCalls: () => requests.filter((r) => r.method === 'POST' && r.path.replace(/\/+$/, '') === '/v1/messages'),
     enqueue: (...replies) => {

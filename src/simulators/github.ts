@@ -14,7 +14,8 @@
  * - With `writeLimits` (the numbers of hls's `github.pacing`), GitHub's secondary limits on
  *   content-creating requests (POST, PATCH, PUT, DELETE) of the token: a write that arrives less than
  *   `minIntervalMs / 2` after the previous accepted one (GitHub's 1 s is guidance; the half tolerates
- *   jitter), or while a trailing window already holds `max` accepted writes, is answered 403 with the
+ *   jitter), or while a trailing window (shortened by the same half interval) already holds `max`
+ *   accepted writes, is answered 403 with the
  *   secondary-rate-limit body and `retry-after` (whole seconds until it would be accepted, at least 1),
  *   changes nothing but the core count, and is counted in `secondaryLimitAnswers`.
  * - Error bodies: `{message, [errors], documentation_url, status: "<code>"}`.
@@ -79,6 +80,8 @@ export interface FakeGitHubOptions {
   meta?: FakeMeta;
   /** Also serves a GitHub App and its installations (see above). */
   app?: FakeAppOptions;
+  /** The address to listen on (default 127.0.0.1; a multi-host test gives a network namespace's link). */
+  host?: string;
 }
 
 export interface FakeAppOptions {
@@ -502,7 +505,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     const last = acceptedWrites.at(-1);
     if (last !== undefined) earliest = Math.max(earliest, last + limits.minIntervalMs / 2);
     for (const { max, ms } of limits.windows) {
-      const inWindow = acceptedWrites.filter((at) => at > now - ms);
+      // The same tolerance as for the interval: a write may arrive that much later than its slot.
+      const inWindow = acceptedWrites.filter((at) => at > now - ms + limits.minIntervalMs / 2);
       // The oldest write that must leave the window before one more fits in it.
       if (inWindow.length >= max) earliest = Math.max(earliest, inWindow[inWindow.length - max]! + ms);
     }
@@ -1687,9 +1691,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, options.host ?? '127.0.0.1', () => resolve());
   });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
 
   const fake: FakeGitHub = {
     url,

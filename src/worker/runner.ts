@@ -156,7 +156,10 @@ export class Worker {
     const message = (error as Error).message;
     if (this.options.once) throw new CliError(`database unavailable (${code}: ${message})`, EXIT.TEMP_FAIL);
     this.databaseFailures++;
-    const delay = retryDelayMs(this.databaseFailures, { baseMs: this.options.pollMs, maxMs: DATABASE_BACKOFF_MAX_MS });
+    // At most half a lease: once the database is back, the leases that expired meanwhile (every worker's,
+    // on every host) are rescued by whichever worker tries first, instead of waiting out a long back-off.
+    const maxMs = Math.min(DATABASE_BACKOFF_MAX_MS, Math.max(this.options.pollMs, this.options.leaseMs / 2));
+    const delay = retryDelayMs(this.databaseFailures, { baseMs: this.options.pollMs, maxMs });
     this.log.error('database error; backing off', {
       worker: this.options.id,
       code,

@@ -21,6 +21,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   input?: string | Buffer;
   cwd?: string;
+  /** The argv that runs `command` somewhere else (e.g. a network namespace: Host.command of netns.ts). */
+  wrap?: (command: string, args: string[]) => string[];
 }
 
 /** The environment a test process gets: no inherited HLS_ or secret variables, plus `extra`. */
@@ -34,7 +36,12 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** Starts `bin/hls` as a real process. */
 export function startHls(args: string[], options: RunOptions = {}): ChildProcess {
-  return spawn(process.execPath, [HLS_BIN, ...args], {
+  const [command, ...argv] = options.wrap?.(process.execPath, [HLS_BIN, ...args]) ?? [
+    process.execPath,
+    HLS_BIN,
+    ...args,
+  ];
+  return spawn(command!, argv, {
     cwd: options.cwd ?? ROOT,
     env: cleanEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL cluster for tests: initdb + pg_ctl from Debian's `postgresql` package in a temp
 // dir, on a random loopback port, as the `postgres` user when running as root (initdb refuses root).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,9 +55,13 @@ let databases = 0;
 export interface ClusterOptions {
   /** Keep fsync on, as a production server has it (the benches); the test suites turn it off for speed. */
   fsync?: boolean;
+  /** Addresses to listen on besides 127.0.0.1 (e.g. the root side of network namespaces' links). */
+  listen?: string[];
+  /** Client networks (CIDR) let in without a password besides loopback, e.g. the namespaces' subnets. */
+  trust?: string[];
 }
 
-export async function startCluster({ fsync = false }: ClusterOptions = {}): Promise<Cluster> {
+export async function startCluster({ fsync = false, listen = [], trust = [] }: ClusterOptions = {}): Promise<Cluster> {
   const bin = postgresBinDir();
   if (!bin) throw new Error(`no PostgreSQL under ${PG_ROOT}: apt-get install postgresql`);
   const dir = mkdtempSync(join(tmpdir(), 'hls-pg-'));
@@ -66,6 +70,8 @@ export async function startCluster({ fsync = false }: ClusterOptions = {}): Prom
   const port = await freePort();
   if (IS_ROOT) execFileSync('chown', ['postgres:postgres', dir]);
   asOwner(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  for (const network of trust) appendFileSync(join(data, 'pg_hba.conf'), `host all all ${network} trust\n`);
+  const listenAddresses = ['127.0.0.1', ...listen].join(',');
   const start = (): void => {
     asOwner(join(bin, 'pg_ctl'), [
       '-D',
@@ -74,7 +80,7 @@ export async function startCluster({ fsync = false }: ClusterOptions = {}): Prom
       '-l',
       join(dir, 'log'),
       '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${fsync ? 'on' : 'off'} -c max_connections=300`,
+      `-p ${port} -k ${dir} -c listen_addresses=${listenAddresses} -c fsync=${fsync ? 'on' : 'off'} -c max_connections=300`,
       'start',
     ]);
   };

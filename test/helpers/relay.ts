@@ -117,7 +117,7 @@ export interface Relay {
   dbPath: string;
   port: number;
   secret: string;
-  /** http://127.0.0.1:PORT/hooks/github */
+  /** http://IP:PORT/hooks/github */
   url: string;
   process: ChildProcess;
   /** The relay's output so far (the last `logLimit` characters). */
@@ -140,9 +140,13 @@ export interface StartRelayOptions {
   logLimit?: number;
   /** Start-up deadline (default 10 s). */
   timeoutMs?: number;
+  /** The address to listen on (default 127.0.0.1). */
+  ip?: string;
+  /** The argv that runs the relay somewhere else (e.g. in a network namespace: Host.command of netns.ts). */
+  wrap?: (command: string, args: string[]) => string[];
 }
 
-/** Starts the relay on a free loopback port with examples/webhook/hooks.json and waits until it serves it. */
+/** Starts the relay on a free port (of loopback unless `ip` says otherwise) with examples/webhook/hooks.json and waits until it serves it. */
 export async function startRelay(options: StartRelayOptions = {}): Promise<Relay> {
   const binary = options.binary ?? RELAY_BINARY;
   if (!binary) throw new Error('the `webhook` relay is not on PATH');
@@ -152,22 +156,21 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Relay
   const logLimit = options.logLimit ?? 256 * 1024;
   const hooksPath = writeHooksFile(dir);
   const port = await freePort();
-  const child = spawn(
-    binary,
-    ['-hooks', hooksPath, '-template', '-verbose', '-ip', '127.0.0.1', '-port', String(port)],
-    {
-      cwd: dir,
-      env: cleanEnv({
-        HLS_GITHUB_WEBHOOK_SECRET: secret,
-        HLS_DB: dbPath,
-        HLS_BIN,
-        // bin/hls starts with `#!/usr/bin/env node`: make sure it finds the node running the tests.
-        PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
-        ...options.env,
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const ip = options.ip ?? '127.0.0.1';
+  const args = ['-hooks', hooksPath, '-template', '-verbose', '-ip', ip, '-port', String(port)];
+  const [command, ...argv] = options.wrap?.(binary, args) ?? [binary, ...args];
+  const child = spawn(command!, argv, {
+    cwd: dir,
+    env: cleanEnv({
+      HLS_GITHUB_WEBHOOK_SECRET: secret,
+      HLS_DB: dbPath,
+      HLS_BIN,
+      // bin/hls starts with `#!/usr/bin/env node`: make sure it finds the node running the tests.
+      PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+      ...options.env,
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   let loaded = false;
   const append = (chunk: string): void => {
@@ -179,7 +182,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Relay
   child.stderr!.setEncoding('utf8').on('data', append);
   let exited = false;
   child.on('exit', () => (exited = true));
-  const url = `http://127.0.0.1:${port}/hooks/github`;
+  const url = `http://${ip}:${port}/hooks/github`;
 
   const stop = async ({ keepDir = false } = {}): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -196,14 +199,14 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Relay
       async () => {
         if (exited) throw new Error(`webhook exited during start-up:\n${log}`);
         try {
-          await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(500) });
+          await fetch(`http://${ip}:${port}/`, { signal: AbortSignal.timeout(500) });
           return true;
         } catch {
           return false;
         }
       },
       options.timeoutMs ?? 10_000,
-      `webhook to listen on 127.0.0.1:${port}`,
+      `webhook to listen on ${ip}:${port}`,
     );
     // With -verbose the relay keeps running even when hooks.json fails to load: check that it loaded.
     if (!loaded) throw new Error(`webhook is listening but did not load the github hook:\n${log}`);
