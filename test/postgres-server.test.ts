@@ -89,15 +89,17 @@ describeWithPostgres('test/postgres-server.test.ts', 'hls workers and their Post
       });
       expect(Number(shifted.stdout) - Date.now()).toBeGreaterThan(290_000);
 
-      // A 2 s lease, kept alive by heartbeats through a 10 s event (long enough for the second worker to
-      // start on a loaded machine).
+      // A 2 s lease, kept alive by heartbeats through a 15 s event (the second worker starts meanwhile,
+      // however loaded the machine).
       const ws = pg.workspace({ lease_seconds: 2 });
-      const long = await queueIssue(ws, { sleep_ms: 10_000 }, 21);
+      const long = await queueIssue(ws, { sleep_ms: 15_000 }, 21);
       const steady = pg.startWorker(ws.env, ['--id', 'steady', '--concurrency', '1']);
       await waitFor(() => eventById(ws.db, long).status === 'processing', 15_000, 'the long event to be claimed');
-      // The fast-clock worker does work: it takes the next event, of another thread, while steady is busy.
-      const short = await queueIssue(ws, {}, 22);
+      // The fast-clock worker does work: once it is up, it takes the next event, of another thread, while
+      // steady is busy.
       const ahead = pg.startWorker({ ...ws.env, ...clockMoved('+5m') }, ['--id', 'ahead', '--concurrency', '1']);
+      await waitFor(() => pg.rows(ws.db, `SELECT id FROM workers WHERE id = 'ahead'`).length === 1, 15_000, 'ahead');
+      const short = await queueIssue(ws, {}, 22);
       await waitFor(() => eventById(ws.db, short).status === 'completed', 15_000, 'the short event');
       expect(historyOf(ws.db, short).at(-1)).toMatchObject({ to_status: 'completed', worker: 'ahead' });
 
@@ -106,7 +108,7 @@ describeWithPostgres('test/postgres-server.test.ts', 'hls workers and their Post
         () =>
           eventById(ws.db, long).status === 'completed' ||
           historyOf(ws.db, long).some((h) => h.error_class === 'lease_expired'),
-        20_000,
+        25_000,
         'the long event to complete',
       );
       expect(historyOf(ws.db, long).map((h) => [h.to_status, h.attempt, h.worker, h.error_class])).toEqual([
