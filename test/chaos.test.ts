@@ -18,7 +18,7 @@ import { startFakeGitHub, type FakeGitHub } from '../src/simulators/github.js';
 import { finished, query, ROOT, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { writeGitHubConfig } from './helpers/github-config.js';
 import { issuePayload } from './helpers/payloads.js';
-import { LABELS, REPO } from './helpers/pipeline.js';
+import { LABELS, REPO, seedIssue } from './helpers/pipeline.js';
 import { seededRandom } from './helpers/random.js';
 import { issueNumberOf, threadComments } from './helpers/tally.js';
 
@@ -62,21 +62,12 @@ const built = (path: string): Promise<any> => import(pathToFileURL(join(ROOT, 'd
 async function seed(db: string, github: FakeGitHub): Promise<Map<number, number>> {
   const { openStore } = await built('store/open-store.js');
   const { describeEvent } = await built('intake/describe.js');
-  const repo = github.repo(REPO);
   const issueOfEvent = new Map<number, number>();
   const store = await openStore(db, { create: true });
   try {
     for (let number = 1; number <= EVENTS; number++) {
       const payload = issuePayload(number, REPO);
-      const issue = payload.issue as { title: string; body: string };
-      repo.issues.set(number, {
-        number,
-        title: issue.title,
-        body: issue.body,
-        labels: [],
-        user: 'alice',
-        comments: [],
-      });
+      seedIssue(github, REPO, payload);
       const raw = Buffer.from(JSON.stringify(payload));
       const id: number = await store.queue.enqueue({
         deliveryId: `chaos-${process.pid}-${number}`,

@@ -6,7 +6,7 @@ import { DEFAULT_TRIAGE } from '../src/simulators/anthropic.js';
 import type { FakeRole, RecordedRequest } from '../src/simulators/github.js';
 import { query, ROOT, runHls } from './helpers/hls.js';
 import { issuePayload } from './helpers/payloads.js';
-import { REPO, stage, type Stage } from './helpers/pipeline.js';
+import { REPO, seedIssue, stage, type Stage } from './helpers/pipeline.js';
 
 const BOT = 'hls-bot';
 const OPT_OUT = 'hls:ignore';
@@ -49,11 +49,7 @@ async function enqueue(st: Stage, eventType: string, payload: Record<string, unk
 /** The issue in the fake and its `issues` delivery (opened unless `extra` says otherwise). */
 async function queueIssueEvent(st: Stage, number: number, extra: Record<string, unknown> = {}): Promise<number> {
   const payload = issuePayload(number, REPO, extra);
-  const issue = payload.issue as { title: string; body: string };
-  const repo = st.github.repo(REPO);
-  if (!repo.issues.has(number)) {
-    repo.issues.set(number, { number, title: issue.title, body: issue.body, labels: [], user: 'alice', comments: [] });
-  }
+  seedIssue(st.github, REPO, payload);
   return enqueue(st, 'issues', payload);
 }
 

@@ -6,7 +6,7 @@ import type { FakeAppOptions, FakeGitHubOptions } from '../src/simulators/github
 import { storeCreated, storedText } from './helpers/backend.js';
 import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
-import { REPO, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
+import { REPO, seedIssue, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
 
 const APP_ID = 4242;
 const SLUG = 'hls-triage';
@@ -63,15 +63,7 @@ async function queueIssue(
   delivery = `app-${process.pid}-${++deliveries}`,
 ): Promise<void> {
   const payload = issuePayload(number, repo);
-  const issue = payload.issue as { title: string; body: string };
-  stage.github.repo(repo).issues.set(number, {
-    number,
-    title: issue.title,
-    body: issue.body,
-    labels: [],
-    user: 'alice',
-    comments: [],
-  });
+  seedIssue(stage.github, repo, payload);
   const file = writeBody(stage.dir, `${delivery}.json`, payload);
   const result = await runHls(['queue', '--event', 'issues', '--delivery', delivery, '--body-file', file], {
     env: stage.env,

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { CliError, EXIT } from '../exit-codes.js';
 import { countRanges } from '../front-door/allowlist.js';
 import { fetchAllowlist } from '../front-door/meta.js';
-import { writeTextfile } from '../metrics/textfile.js';
+import { writeAtomically } from '../write-atomic.js';
 import { commandContext, type GlobalOptions } from './command-context.js';
 import { printJson, printLines } from './format.js';
 
@@ -64,7 +64,7 @@ function readIfPresent(path: string): string | null {
 
 function replace(path: string, text: string): void {
   try {
-    writeTextfile(path, text);
+    writeAtomically(path, text);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CliError(

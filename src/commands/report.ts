@@ -1,6 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
-import { CliError, EXIT } from '../exit-codes.js';
-import { writeTextfile } from '../metrics/textfile.js';
+import { printOrReplace } from '../write-atomic.js';
 import { reportData } from '../report/data.js';
 import { renderReport } from '../report/html.js';
 import { commandContext, describeTarget, withStore, type GlobalOptions } from './command-context.js';
@@ -25,16 +24,7 @@ export async function runReport(flags: ReportFlags): Promise<number> {
     repositoryBudgets: repositoryBudgets(config),
   });
   const text = flags.json ? `${JSON.stringify(data, null, 2)}\n` : renderReport(data);
-  if (flags.output === undefined) {
-    process.stdout.write(text);
-    return EXIT.OK;
-  }
-  try {
-    writeTextfile(flags.output, text);
-  } catch (error) {
-    throw new CliError(`cannot write ${flags.output}: ${(error as Error).message}`, EXIT.CANT_CREATE);
-  }
-  return EXIT.OK;
+  return printOrReplace(text, flags.output);
 }
 
 function repositoryBudgets(config: LoadedConfig): { repository: string; daily_usd: number }[] {

@@ -1,8 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
-import { CliError, EXIT } from '../exit-codes.js';
 import { renderExposition } from '../metrics/exposition.js';
 import { hlsMetricFamilies } from '../metrics/families.js';
-import { writeTextfile } from '../metrics/textfile.js';
+import { printOrReplace } from '../write-atomic.js';
 import type { BudgetScope } from '../store/types.js';
 import { commandContext, withStore, type GlobalOptions } from './command-context.js';
 
@@ -14,16 +13,7 @@ export async function runStatsPrometheus(flags: GlobalOptions & { output?: strin
   const { config, database } = commandContext(flags);
   const snapshot = await withStore(database, (store) => store.admin.collectMetrics(budgetScopes(config)));
   const text = renderExposition(hlsMetricFamilies(snapshot));
-  if (flags.output === undefined) {
-    process.stdout.write(text);
-    return EXIT.OK;
-  }
-  try {
-    writeTextfile(flags.output, text);
-  } catch (error) {
-    throw new CliError(`cannot write ${flags.output}: ${(error as Error).message}`, EXIT.CANT_CREATE);
-  }
-  return EXIT.OK;
+  return printOrReplace(text, flags.output);
 }
 
 /** claude.daily_budget_usd (scope "all") and each repository's daily_budget_usd. */

@@ -102,6 +102,21 @@ function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>
 
 let deliveries = 0;
 
+/** The payload's issue, opened by alice, in the GitHub simulator's `repository` (unless it is there already). */
+export function seedIssue(github: FakeGitHub, repository: string, payload: Record<string, unknown>): void {
+  const issue = payload.issue as { number: number; title: string; body: string };
+  const issues = github.repo(repository).issues;
+  if (issues.has(issue.number)) return;
+  issues.set(issue.number, {
+    number: issue.number,
+    title: issue.title,
+    body: issue.body,
+    labels: [],
+    user: 'alice',
+    comments: [],
+  });
+}
+
 /** Creates the issue in the fake and queues its `issues.<action>` delivery; returns the event id. */
 export async function queueIssueEvent(
   s: Stage,
@@ -110,11 +125,7 @@ export async function queueIssueEvent(
   event = 'issues',
 ): Promise<number> {
   const payload = issuePayload(number, REPO, extra);
-  const issue = payload.issue as { title: string; body: string };
-  const repo = s.github.repo(REPO);
-  if (!repo.issues.has(number)) {
-    repo.issues.set(number, { number, title: issue.title, body: issue.body, labels: [], user: 'alice', comments: [] });
-  }
+  seedIssue(s.github, REPO, payload);
   const delivery = `pipe-${process.pid}-${++deliveries}`;
   const file = writeBody(s.dir, `${delivery}.json`, payload);
   const result = await runHls(['queue', '--event', event, '--delivery', delivery, '--body-file', file], { env: s.env });
