@@ -8,7 +8,7 @@ import { query, runHls } from './helpers/hls.js';
 import { writeBody } from './helpers/payloads.js';
 import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';
 import { startCluster, type Cluster } from './helpers/postgres-cluster.js';
-import { COPY_TABLES } from '../src/store/copy-tables.js';
+import { COPY_TABLES, isFullTextIndexTable } from '../src/store/copy-tables.js';
 
 let cluster: Cluster;
 let s: Stage;
@@ -75,12 +75,16 @@ function tables(): string[] {
   return query<{ name: string }>(
     s.db,
     `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
-  ).map((row) => row.name);
+  )
+    .map((row) => row.name)
+    .filter((name) => !isFullTextIndexTable(name));
 }
 
 /** Rows as comparable values, in a stable order; SQLite's NUL in text is PostgreSQL's U+FFFD. */
 function rows(target: string, table: string): unknown[] {
-  return query<Record<string, unknown>>(target, `SELECT * FROM ${table}`)
+  // The file's columns: PostgreSQL's own (similar_threads.search, computed from the row) are not copied.
+  const columns = query<{ name: string }>(s.db, `SELECT name FROM pragma_table_info('${table}')`).map((c) => c.name);
+  return query<Record<string, unknown>>(target, `SELECT ${columns.join(', ')} FROM ${table}`)
     .map((row) =>
       Object.fromEntries(
         Object.entries(row).map(([column, value]) => [

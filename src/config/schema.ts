@@ -58,6 +58,8 @@ const repository = z.strictObject({
       allowed: z.array(z.string().min(1)).default([]),
       priority: levelLabels(['high', 'medium', 'low'] as const),
       difficulty: levelLabels(['easy', 'moderate', 'complex'] as const),
+      /** Applied when the model names a duplicate with enough confidence (similar.duplicate_confidence); must be allowed. */
+      duplicate: z.string().min(1).optional(),
       /** What `hls labels sync` creates or updates. */
       definitions: z.array(labelDefinition).default([]),
     })
@@ -168,6 +170,18 @@ export const configSchema = z.strictObject({
       history_chars: z.number().int().min(0).default(6000),
       diff_chars: z.number().int().min(0).default(20000),
       log_chars: z.number().int().min(0).default(8000),
+    })
+    .prefault({}),
+  /** Related and duplicate issues: the indexed threads of the same repository offered in the prompt. */
+  similar: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Candidates offered to the model at most. */
+      max: z.number().int().min(0).max(20).default(5),
+      /** Candidates scoring below this (0 to 1) are not offered. */
+      min_score: z.number().min(0).max(1).default(0.2),
+      /** labels.duplicate is applied only when the analysis's confidence is at least this. */
+      duplicate_confidence: z.number().min(0).max(1).default(0.8),
     })
     .prefault({}),
   features: z

@@ -256,5 +256,6 @@ function ledgerEntry(event: EventRow, prompt: RenderedPrompt, choice: ModelChoic
     template: prompt.template,
     prompt: prompt.text,
     replayGeneration: event.replay_count,
+    similarOffered: null,
   };
 }

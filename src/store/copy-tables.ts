@@ -33,7 +33,17 @@ export const COPY_TABLES: readonly CopyTable[] = [
   { name: 'metric_buckets', key: ['metric', 'labels', 'bucket'] },
   { name: 'metric_totals', key: ['metric', 'labels'] },
   { name: 'thread_settings', key: ['thread_key'] },
+  { name: 'similar_threads', key: ['id'], generatedId: true },
+  { name: 'similar_backfill', key: ['repository'] },
+  { name: 'repository_files', key: ['repository', 'path'] },
 ];
+
+/** SQLite's full-text index (a virtual table and its shadow tables): PostgreSQL builds its own from the rows. */
+export const FULL_TEXT_INDEX = 'similar_threads_fts';
+
+export function isFullTextIndexTable(name: string): boolean {
+  return name === FULL_TEXT_INDEX || name.startsWith(`${FULL_TEXT_INDEX}_`);
+}
 
 /** The ledger: its cost column is summed on both sides. */
 export const LEDGER_TABLE = 'claude_analyses';

@@ -34,6 +34,12 @@ import type {
   IgnoredThread,
   WritePacing,
   BudgetScope,
+  IndexedThread,
+  SimilarQuery,
+  SimilarMatch,
+  ThreadAssessment,
+  BackfillState,
+  RepositoryFile,
 } from './types.js';
 
 /**
@@ -52,6 +58,7 @@ export interface Store {
   readonly limits: LimitsStore;
   readonly cache: GitHubCacheStore;
   readonly threads: ThreadStore;
+  readonly similar: SimilarStore;
   readonly workers: WorkerStore;
   readonly admin: AdminStore;
   /** Now, in epoch ms, by the database's clock (SQLite: this host's; PostgreSQL: the server's, kept as an offset). */
@@ -147,6 +154,16 @@ export interface GitHubCacheStore {
   storeLogin(tokenSha256: string, login: string): Promise<void>;
   stickyComment(threadKey: string): Promise<StickyComment | undefined>;
   storeStickyComment(threadKey: string, comment: StickyComment): Promise<void>;
+  /** A repository's file (.github/hls.yml) as last read, for a conditional request. */
+  repositoryFile(repository: string, path: string): Promise<RepositoryFile | undefined>;
+  /** Replaces the stored file (fetched_at is set to now); `warned_sha` is kept unless given. */
+  storeRepositoryFile(
+    file: Omit<RepositoryFile, 'fetched_at' | 'warned_sha'> & { warned_sha?: string | null },
+  ): Promise<void>;
+  /** A 304: the stored file is current; only fetched_at moves. */
+  touchRepositoryFile(repository: string, path: string): Promise<void>;
+  /** Records that the warning about this version of an invalid file was logged; false if it already was. */
+  markRepositoryFileWarned(repository: string, path: string, sha: string): Promise<boolean>;
 }
 
 /** What maintainers told hls about a thread with comment commands. */
@@ -155,6 +172,20 @@ export interface ThreadStore {
   ignoredThread(threadKey: string): Promise<IgnoredThread | undefined>;
   /** `/hls ignore` (true) or `/hls resume` (false) from `by`. */
   setThreadIgnored(threadKey: string, ignored: boolean, by: string): Promise<void>;
+}
+
+/** The full-text index of issues and pull requests behind related-issue search. */
+export interface SimilarStore {
+  /** Adds the thread or replaces its indexed version, unless the indexed one is newer (by updated_at). */
+  indexThread(thread: IndexedThread): Promise<void>;
+  /** The best matches in `query.repository`, best first, at most `query.limit`. */
+  search(query: SimilarQuery): Promise<SimilarMatch[]>;
+  /** hls's latest valid analysis of each of these threads of the repository that has one. */
+  assessments(repository: string, numbers: number[]): Promise<ThreadAssessment[]>;
+  /** Indexed threads, of one repository or all. */
+  indexedCount(repository?: string): Promise<number>;
+  backfillState(repository: string): Promise<BackfillState | undefined>;
+  saveBackfillState(state: Omit<BackfillState, 'updated_at'>): Promise<void>;
 }
 
 /** The registry of worker processes. */

@@ -138,11 +138,13 @@ export interface NewAnalysis {
   processingMs: number;
   replayGeneration: number;
   requestId: string | null;
+  /** The related threads offered in the prompt: JSON [{number, score}], best first; null when none were. */
+  similarOffered?: string | null;
 }
 
 export type SentCall = Pick<
   NewAnalysis,
-  'eventId' | 'eventType' | 'repository' | 'model' | 'template' | 'prompt' | 'replayGeneration'
+  'eventId' | 'eventType' | 'repository' | 'model' | 'template' | 'prompt' | 'replayGeneration' | 'similarOffered'
 > & {
   /** The call's worst-case cost: what it counts for until it is settled. */
   reservedUsd: number;
@@ -186,6 +188,7 @@ export interface Checkpoint {
   id: number;
   analysis_json: string;
   github_actions_json: string | null;
+  similar_offered: string | null;
 }
 
 export interface CallCount {
@@ -411,4 +414,72 @@ export interface MetricsSnapshot {
 export interface IgnoredThread {
   by: string;
   at: number;
+}
+
+/** The characters of a body the related-issue index keeps (and a search reads of its query). */
+export const SIMILAR_BODY_CHARS = 2000;
+
+/** An issue or pull request as the related-issue search indexes it. */
+export interface IndexedThread {
+  repository: string;
+  number: number;
+  kind: 'issue' | 'pull_request';
+  title: string;
+  /** The start of the body; the store keeps at most SIMILAR_BODY_CHARS of it. */
+  body: string;
+  state: 'open' | 'closed';
+  url: string | null;
+  /** GitHub's updated_at in epoch ms: a version older than the indexed one is ignored. */
+  updated_at: number;
+}
+
+/** A search of one repository's indexed threads. */
+export interface SimilarQuery {
+  repository: string;
+  /** The title and body to find threads like. */
+  text: string;
+  limit: number;
+  /** The thread the query is about, left out of the answer. */
+  exclude?: number;
+}
+
+/** A candidate of a search, best first; `score` is in [0, 1] and means the same on both backends. */
+export interface SimilarMatch {
+  number: number;
+  kind: 'issue' | 'pull_request';
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  url: string | null;
+  score: number;
+}
+
+/** hls's latest valid analysis of a thread, as a related thread shows it in the prompt. */
+export interface ThreadAssessment {
+  number: number;
+  priority: string;
+  difficulty: string;
+  component: string;
+  confidence: number;
+  analysed_at: number;
+}
+
+/** Where `hls similar index` stopped in a repository. */
+export interface BackfillState {
+  repository: string;
+  next_page: number;
+  indexed: number;
+  finished_at: number | null;
+  updated_at: number;
+}
+
+/** A repository's file as last read from GitHub; `content` null when the file does not exist. */
+export interface RepositoryFile {
+  repository: string;
+  path: string;
+  etag: string | null;
+  sha: string | null;
+  content: string | null;
+  fetched_at: number;
+  warned_sha: string | null;
 }

@@ -1,5 +1,5 @@
 import type { GitHubCacheStore } from '../store.js';
-import type { RepoLabel, StickyComment } from '../types.js';
+import type { RepoLabel, RepositoryFile, StickyComment } from '../types.js';
 import type { Sql } from './connect.js';
 
 export function postgresCache(sql: Sql): GitHubCacheStore {
@@ -43,6 +43,35 @@ export function postgresCache(sql: Sql): GitHubCacheStore {
         VALUES (${threadKey}, ${comment.comment_id}, ${comment.html_url}, hls_now_ms())
         ON CONFLICT (thread_key) DO UPDATE SET comment_id = excluded.comment_id, html_url = excluded.html_url,
           updated_at = excluded.updated_at`;
+    },
+
+    async repositoryFile(repository, path) {
+      const [row] = await sql<RepositoryFile[]>`
+        SELECT repository, path, etag, sha, content, fetched_at, warned_sha FROM repository_files
+         WHERE repository = ${repository} AND path = ${path}`;
+      return row;
+    },
+
+    async storeRepositoryFile(file) {
+      await sql`
+        INSERT INTO repository_files (repository, path, etag, sha, content, fetched_at, warned_sha)
+        VALUES (${file.repository}, ${file.path}, ${file.etag}, ${file.sha}, ${file.content}, hls_now_ms(),
+          ${file.warned_sha ?? null})
+        ON CONFLICT (repository, path) DO UPDATE SET etag = excluded.etag, sha = excluded.sha,
+          content = excluded.content, fetched_at = excluded.fetched_at,
+          warned_sha = coalesce(excluded.warned_sha, repository_files.warned_sha)`;
+    },
+
+    async touchRepositoryFile(repository, path) {
+      await sql`
+        UPDATE repository_files SET fetched_at = hls_now_ms() WHERE repository = ${repository} AND path = ${path}`;
+    },
+
+    async markRepositoryFileWarned(repository, path, sha) {
+      const result = await sql`
+        UPDATE repository_files SET warned_sha = ${sha}
+         WHERE repository = ${repository} AND path = ${path} AND warned_sha IS DISTINCT FROM ${sha}`;
+      return result.count > 0;
     },
   };
 }

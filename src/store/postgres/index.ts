@@ -5,6 +5,7 @@ import type { QueueStore, Store } from '../store.js';
 import { postgresAdmin } from './admin.js';
 import { postgresCache } from './cache.js';
 import { postgresThreads } from './threads.js';
+import { notBuiltYet } from '../sqlite/index.js';
 import { databaseClock, offsetFrom, SERVER_NOW_MS } from './clock.js';
 import { connectOptions, type Sql } from './connect.js';
 import { asStoreError, translatingErrors } from './errors.js';
@@ -36,6 +37,14 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
       ledger: translatingErrors(postgresLedger(sql), location),
       limits: translatingErrors(postgresLimits(sql), location),
       cache: translatingErrors(postgresCache(sql), location),
+      similar: notBuiltYet(
+        'indexThread',
+        'search',
+        'assessments',
+        'indexedCount',
+        'backfillState',
+        'saveBackfillState',
+      ),
       threads: translatingErrors(postgresThreads(sql), location),
       workers: translatingErrors(postgresWorkers(sql), location),
       admin: translatingErrors(postgresAdmin(sql), location),

@@ -11,11 +11,11 @@ export function postgresLedger(sql: Sql): LedgerStore {
         INSERT INTO claude_analyses (webhook_id, event_type, repository, model, template, claude_prompt,
             claude_response, outcome, analysis_json, claude_tokens_used, input_tokens, output_tokens,
             cache_write_tokens, cache_read_tokens, claude_cost_usd, processing_time_ms, replay_generation,
-            request_id, created_at)
+            request_id, similar_offered, created_at)
         VALUES (${a.eventId}, ${a.eventType}, ${a.repository}, ${a.model}, ${a.template}, ${a.prompt},
             ${a.response}, ${a.outcome}, ${a.analysisJson}, ${tokens}, ${a.inputTokens}, ${a.outputTokens},
             ${a.cacheWriteTokens}, ${a.cacheReadTokens}, ${a.costUsd}, ${a.processingMs}, ${a.replayGeneration},
-            ${a.requestId}, hls_now_ms())
+            ${a.requestId}, ${a.similarOffered ?? null}, hls_now_ms())
         RETURNING id`;
       return row!.id;
     },
@@ -43,10 +43,10 @@ export function postgresLedger(sql: Sql): LedgerStore {
     async recordSentCall(call) {
       const [row] = await sql<{ id: number }[]>`
         INSERT INTO claude_analyses (webhook_id, event_type, repository, model, template, claude_prompt, outcome,
-            claude_cost_usd, reserved_usd, attempt, reservation_id, replay_generation, created_at)
+            claude_cost_usd, reserved_usd, attempt, reservation_id, replay_generation, similar_offered, created_at)
         VALUES (${call.eventId}, ${call.eventType}, ${call.repository}, ${call.model}, ${call.template},
             ${call.prompt}, 'sent', ${call.reservedUsd}, ${call.reservedUsd}, ${call.attempt}, ${call.reservationId},
-            ${call.replayGeneration}, hls_now_ms())
+            ${call.replayGeneration}, ${call.similarOffered ?? null}, hls_now_ms())
         RETURNING id`;
       return row!.id;
     },
@@ -104,7 +104,7 @@ export function postgresLedger(sql: Sql): LedgerStore {
 
     async findCheckpoint(eventId, replayGeneration) {
       const [checkpoint] = await sql<Checkpoint[]>`
-        SELECT id, analysis_json, github_actions_json FROM claude_analyses
+        SELECT id, analysis_json, github_actions_json, similar_offered FROM claude_analyses
          WHERE webhook_id = ${eventId} AND replay_generation = ${replayGeneration} AND outcome = 'ok'
            AND analysis_json IS NOT NULL
          ORDER BY id DESC LIMIT 1`;

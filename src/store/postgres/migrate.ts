@@ -5,7 +5,7 @@ import type { Db, Sql } from './connect.js';
 import { lockForTransaction } from './locks.js';
 
 /** migrations/postgres/NNN_*.sql up to this one; 001 is the whole schema. */
-export const POSTGRES_SCHEMA_VERSION = 2;
+export const POSTGRES_SCHEMA_VERSION = 3;
 
 /**
  * new: no table in the current schema, hls may create its own. hls: it has hls's hls_schema table.

@@ -21,11 +21,11 @@ export function recordAnalysis(db: Db, a: NewAnalysis & At): number {
       db,
       `INSERT INTO claude_analyses (webhook_id, event_type, repository, model, template, claude_prompt, claude_response,
          outcome, analysis_json, claude_tokens_used, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,
-         claude_cost_usd, processing_time_ms, replay_generation, request_id, created_at)
+         claude_cost_usd, processing_time_ms, replay_generation, request_id, similar_offered, created_at)
        VALUES (@eventId, @eventType, @repository, @model, @template, @prompt, @response,
          @outcome, @analysisJson, @tokens, @inputTokens, @outputTokens, @cacheWriteTokens, @cacheReadTokens,
-         @costUsd, @processingMs, @replayGeneration, @requestId, @now)`,
-    ).run({ ...a, tokens }).lastInsertRowid,
+         @costUsd, @processingMs, @replayGeneration, @requestId, @similarOffered, @now)`,
+    ).run({ ...a, similarOffered: a.similarOffered ?? null, tokens }).lastInsertRowid,
   );
 }
 
@@ -35,10 +35,10 @@ export function recordSentCall(db: Db, call: SentCall & At): number {
     statement(
       db,
       `INSERT INTO claude_analyses (webhook_id, event_type, repository, model, template, claude_prompt, outcome,
-         claude_cost_usd, reserved_usd, attempt, reservation_id, replay_generation, created_at)
+         claude_cost_usd, reserved_usd, attempt, reservation_id, replay_generation, similar_offered, created_at)
        VALUES (@eventId, @eventType, @repository, @model, @template, @prompt, 'sent',
-         @reservedUsd, @reservedUsd, @attempt, @reservationId, @replayGeneration, @now)`,
-    ).run(call).lastInsertRowid,
+         @reservedUsd, @reservedUsd, @attempt, @reservationId, @replayGeneration, @similarOffered, @now)`,
+    ).run({ ...call, similarOffered: call.similarOffered ?? null }).lastInsertRowid,
   );
 }
 
@@ -102,7 +102,7 @@ export function eventLedger(db: Db, eventId: number): LedgerEntry[] {
 export function findCheckpoint(db: Db, eventId: number, replayGeneration: number): Checkpoint | undefined {
   return statement(
     db,
-    `SELECT id, analysis_json, github_actions_json FROM claude_analyses
+    `SELECT id, analysis_json, github_actions_json, similar_offered FROM claude_analyses
       WHERE webhook_id = ? AND replay_generation = ? AND outcome = 'ok' AND analysis_json IS NOT NULL
       ORDER BY id DESC LIMIT 1`,
   ).get(eventId, replayGeneration) as Checkpoint | undefined;

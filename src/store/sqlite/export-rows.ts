@@ -1,4 +1,4 @@
-import type { CopyRow, CopyTable, RowSource } from '../copy-tables.js';
+import { isFullTextIndexTable, type CopyRow, type CopyTable, type RowSource } from '../copy-tables.js';
 import { openDatabase } from './open.js';
 
 const BATCH_ROWS = 256;
@@ -26,10 +26,14 @@ export function openSqliteSnapshot(path: string): RowSource {
         .pluck()
         .all() as string[];
       return new Map(
-        tables.map((table) => [
-          table,
-          (db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').pluck().all(table) as string[]).map(String),
-        ]),
+        tables
+          .filter((table) => !isFullTextIndexTable(table))
+          .map((table) => [
+            table,
+            (db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').pluck().all(table) as string[]).map(
+              String,
+            ),
+          ]),
       );
     },
     count(table) {

@@ -1,6 +1,6 @@
 import type { Db } from './open.js';
 import { statement } from './statements.js';
-import type { RepoLabel, StickyComment } from '../types.js';
+import type { RepoLabel, RepositoryFile, StickyComment } from '../types.js';
 
 export function cachedLabels(db: Db, repository: string, maxAgeMs: number, now: number): RepoLabel[] | undefined {
   const row = statement(db, `SELECT labels_json, fetched_at FROM label_cache WHERE repository = ?`).get(repository) as
@@ -42,4 +42,44 @@ export function storeStickyComment(db: Db, threadKey: string, comment: StickyCom
      ON CONFLICT (thread_key) DO UPDATE SET comment_id = excluded.comment_id, html_url = excluded.html_url,
        updated_at = excluded.updated_at`,
   ).run(threadKey, comment.comment_id, comment.html_url, now);
+}
+
+export function repositoryFile(db: Db, repository: string, path: string): RepositoryFile | undefined {
+  return statement(
+    db,
+    `SELECT repository, path, etag, sha, content, fetched_at, warned_sha FROM repository_files
+      WHERE repository = ? AND path = ?`,
+  ).get(repository, path) as RepositoryFile | undefined;
+}
+
+export function storeRepositoryFile(
+  db: Db,
+  file: Omit<RepositoryFile, 'fetched_at' | 'warned_sha'> & { warned_sha?: string | null },
+  now: number,
+): void {
+  statement(
+    db,
+    `INSERT INTO repository_files (repository, path, etag, sha, content, fetched_at, warned_sha)
+     VALUES (@repository, @path, @etag, @sha, @content, @now, @warned_sha)
+     ON CONFLICT (repository, path) DO UPDATE SET etag = excluded.etag, sha = excluded.sha, content = excluded.content,
+       fetched_at = excluded.fetched_at, warned_sha = coalesce(excluded.warned_sha, repository_files.warned_sha)`,
+  ).run({ ...file, warned_sha: file.warned_sha ?? null, now });
+}
+
+export function touchRepositoryFile(db: Db, repository: string, path: string, now: number): void {
+  statement(db, `UPDATE repository_files SET fetched_at = ? WHERE repository = ? AND path = ?`).run(
+    now,
+    repository,
+    path,
+  );
+}
+
+export function markRepositoryFileWarned(db: Db, repository: string, path: string, sha: string): boolean {
+  return (
+    statement(
+      db,
+      `UPDATE repository_files SET warned_sha = ?
+        WHERE repository = ? AND path = ? AND warned_sha IS NOT ?`,
+    ).run(sha, repository, path, sha).changes > 0
+  );
 }

@@ -35,6 +35,10 @@ import {
   storeLabels,
   storeLogin,
   storeStickyComment,
+  repositoryFile,
+  storeRepositoryFile,
+  touchRepositoryFile,
+  markRepositoryFileWarned,
 } from './github-cache.js';
 import { extendLease, finishEvent, returnToQueue } from './lease.js';
 import { collectMetrics } from './metrics-snapshot.js';
@@ -130,6 +134,10 @@ function sqliteStore(db: Db, path: string): Store {
     storeLogin: async (tokenSha256, login) => storeLogin(db, tokenSha256, login, now()),
     stickyComment: async (threadKey) => stickyComment(db, threadKey),
     storeStickyComment: async (threadKey, comment) => storeStickyComment(db, threadKey, comment, now()),
+    repositoryFile: async (repository, path) => repositoryFile(db, repository, path),
+    storeRepositoryFile: async (file) => storeRepositoryFile(db, file, now()),
+    touchRepositoryFile: async (repository, path) => touchRepositoryFile(db, repository, path, now()),
+    markRepositoryFileWarned: async (repository, path, sha) => markRepositoryFileWarned(db, repository, path, sha),
   };
   const threads: ThreadStore = {
     ignoredThread: async (threadKey) => ignoredThread(db, threadKey),
@@ -157,9 +165,22 @@ function sqliteStore(db: Db, path: string): Store {
     limits,
     cache,
     threads,
+    similar: notBuiltYet('indexThread', 'search', 'assessments', 'indexedCount', 'backfillState', 'saveBackfillState'),
     workers,
     admin,
     clock: now,
     close: async () => void db.close(),
   };
+}
+
+// Issue 12 scaffolding, replaced by the helpers' implementations before it reaches a release.
+export function notBuiltYet<K extends string>(...names: K[]): Record<K, () => never> {
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      () => {
+        throw new Error(`${name} is not built yet`);
+      },
+    ]),
+  ) as Record<K, () => never>;
 }

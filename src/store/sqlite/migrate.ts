@@ -5,7 +5,7 @@ import { HLS_APPLICATION_ID } from './identity.js';
 import type { Db } from './open.js';
 
 /** schema.sql is version 1; migrations/NNN_*.sql (NNN ≥ 2) each end with `PRAGMA user_version = NNN;`. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * Brings a new or hls file (see identifyDatabase) to SCHEMA_VERSION and stamps hls's application_id.
