@@ -20,6 +20,7 @@ const ON_BOTH_BACKENDS = [
   'queue',
   'rate-limits',
   'recover',
+  'related-issues',
   'relay',
   'report',
   'resume',

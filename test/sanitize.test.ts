@@ -92,7 +92,16 @@ function isSubsequence(part: string[], whole: string[]): boolean {
 }
 
 function triage(comment: string, component = 'startup'): Triage {
-  return { priority: 'high', difficulty: 'moderate', component, labels: [], comment, confidence: 0.8 };
+  return {
+    priority: 'high',
+    difficulty: 'moderate',
+    component,
+    labels: [],
+    comment,
+    confidence: 0.8,
+    related: [],
+    duplicate_of: null,
+  };
 }
 
 function expectSafe(body: string): void {

@@ -1,4 +1,5 @@
 import { CliError, EXIT } from '../exit-codes.js';
+import type { OfferedThread } from '../pipeline/related.js';
 import type { EventRow, LedgerEntry } from '../store/types.js';
 import { commandContext, withStore, type GlobalOptions } from './command-context.js';
 import { formatMs, isoTime, printJson, printLines, table } from './format.js';
@@ -23,7 +24,11 @@ export async function runShow(ref: string, flags: ShowFlags): Promise<number> {
     const report = {
       ...eventSummary(event),
       analyses: await store.ledger.analysisTotals(event.id),
-      calls: calls.map((call) => ({ ...call, created_at: isoTime(call.created_at) })),
+      calls: calls.map(({ similar_offered, analysis_json, ...call }) => ({
+        ...call,
+        created_at: isoTime(call.created_at),
+        related: relatedOfCall({ similar_offered, analysis_json }),
+      })),
       history: history.map((h) => ({ ...h, at: isoTime(h.at) })),
     };
     if (flags.json) {
@@ -47,7 +52,7 @@ export async function runShow(ref: string, flags: ShowFlags): Promise<number> {
       ...(report.payload.url ? [`url         ${report.payload.url}`] : []),
       `sender      ${event.sender_login ?? '-'} (${event.sender_type ?? '-'})`,
       `analyses    ${report.analyses.analyses}  tokens ${report.analyses.tokens}  cost $${report.analyses.cost_usd.toFixed(4)}`,
-      ...calls.map(callLine),
+      ...calls.flatMap((call) => [callLine(call), ...relatedLines(relatedOfCall(call))]),
       '',
       ...table(
         ['at', 'from', 'to', 'attempt', 'worker', 'detail'],
@@ -69,6 +74,30 @@ export async function runShow(ref: string, flags: ShowFlags): Promise<number> {
 function callLine(call: LedgerEntry): string {
   const atWorst = call.outcome === 'sent' || call.outcome === 'unsettled' ? ' (worst case)' : '';
   return `  call ${call.id}  ${isoTime(call.created_at)}  ${call.model ?? '-'}  ${call.outcome}  tokens ${call.tokens}  $${call.cost_usd.toFixed(4)}${atWorst}`;
+}
+
+/** The threads a call offered as related and those the model chose; null when none were searched for. */
+function relatedOfCall(call: Pick<LedgerEntry, 'similar_offered' | 'analysis_json'>) {
+  if (call.similar_offered === null) return null;
+  const offered = JSON.parse(call.similar_offered) as OfferedThread[];
+  const answer = call.analysis_json
+    ? (JSON.parse(call.analysis_json) as { related?: number[]; duplicate_of?: number | null })
+    : undefined;
+  return {
+    offered,
+    chosen: answer ? (answer.related ?? []) : null,
+    duplicate_of: answer?.duplicate_of ?? null,
+  };
+}
+
+function relatedLines(related: ReturnType<typeof relatedOfCall>): string[] {
+  if (!related) return [];
+  const offered = related.offered.map((thread) => `#${thread.number} (${thread.score.toFixed(2)})`).join(', ');
+  const chosen = related.chosen === null ? 'no valid answer' : related.chosen.map((n) => `#${n}`).join(', ') || 'none';
+  return [
+    `    related offered ${offered || 'none'}`,
+    `    related chosen  ${chosen}${related.duplicate_of === null ? '' : `; duplicate of #${related.duplicate_of}`}`,
+  ];
 }
 
 function eventSummary(event: EventRow) {

@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js';
 import type { RepoLabel } from '../store/types.js';
 import type { Triage } from './analysis.js';
 import type { RepositoryConfig, Subject } from './filter.js';
+import { firmDuplicate } from './related.js';
 import { hasThreadMarker, neutralizeMarkdown, sanitizeModelText, singleLineField, threadMarker } from './sanitize.js';
 
 export interface ActionRecord {
@@ -100,8 +101,22 @@ export function commentBody(triage: Triage, threadKey: string): string {
     `<sub>hls triage · priority **${triage.priority}** · difficulty **${triage.difficulty}** · ` +
       `component \`${component}\` · confidence ${triage.confidence.toFixed(2)}</sub>`,
   );
-  const tail = `\n\n${footer}\n${threadMarker(threadKey)}`;
+  const related = relatedLine(triage);
+  const tail = `\n\n${related ? `${related}\n\n` : ''}${footer}\n${threadMarker(threadKey)}`;
   return sanitizeModelText(triage.comment.trim(), tail.length) + tail;
+}
+
+/** The related threads as links (`#12` links to this repository's issue or pull request), or ''. */
+function relatedLine(triage: Triage): string {
+  const link = (number: number) => `#${number}`;
+  const others = triage.related.filter((number) => number !== triage.duplicate_of && Number.isSafeInteger(number));
+  const parts = [
+    ...(triage.duplicate_of !== null && Number.isSafeInteger(triage.duplicate_of)
+      ? [`Possible duplicate of ${link(triage.duplicate_of)}`]
+      : []),
+    ...(others.length > 0 ? [`Related: ${others.map(link).join(', ')}`] : []),
+  ];
+  return parts.join(' · ');
 }
 
 async function upsertComment(args: ActArgs, github: GitHub): Promise<ActionRecord['comment']> {
@@ -172,11 +187,22 @@ async function planLabels(args: ActArgs, plannedOnly: string | null): Promise<Ac
   const policy = args.repo.labels;
   if (!args.config.features.auto_labeling || !policy.auto_apply) return { action: 'disabled', added: [], ignored: [] };
   const allowed = new Set(policy.allowed.map((name) => name.toLowerCase()));
-  const mapped = [policy.priority[args.triage.priority], policy.difficulty[args.triage.difficulty]].filter(
-    (name): name is string => Boolean(name),
-  );
-  const suggested = args.triage.labels.filter((name) => allowed.has(name.toLowerCase()));
-  const ignored = args.triage.labels.filter((name) => !allowed.has(name.toLowerCase()));
+  const duplicate = duplicateLabel(args);
+  const mapped = [
+    policy.priority[args.triage.priority],
+    policy.difficulty[args.triage.difficulty],
+    duplicate.apply ? policy.duplicate : undefined,
+  ].filter((name): name is string => Boolean(name));
+  const isDuplicateLabel = (name: string) => name.toLowerCase() === policy.duplicate?.toLowerCase();
+  // The duplicate label comes from duplicate_of and its confidence only, never from the model's own list.
+  const suggested = args.triage.labels.filter((name) => allowed.has(name.toLowerCase()) && !isDuplicateLabel(name));
+  const ignored = [
+    ...args.triage.labels.filter((name) => !allowed.has(name.toLowerCase())),
+    ...args.triage.labels.filter(
+      (name) => allowed.has(name.toLowerCase()) && isDuplicateLabel(name) && !duplicate.apply,
+    ),
+    ...(duplicate.ignored ? [duplicate.ignored] : []),
+  ];
   const repoLabels = args.github
     ? await repositoryLabels(args.store, args.github, args.config, args.repo.name)
     : undefined;
@@ -204,6 +230,26 @@ async function planLabels(args: ActArgs, plannedOnly: string | null): Promise<Ac
     request: { signal: args.signal },
   });
   return { action: 'added', added: toAdd, ignored };
+}
+
+/**
+ * labels.duplicate goes on when the analysis names a duplicate with at least similar.duplicate_confidence
+ * and the label is in the allowlist; `ignored` says why a duplicate did not get it.
+ */
+function duplicateLabel(args: ActArgs): { apply: boolean; ignored?: string } {
+  const name = args.repo.labels.duplicate;
+  if (!name || args.triage.duplicate_of === null) return { apply: false };
+  const threshold = args.config.similar.duplicate_confidence;
+  if (!firmDuplicate(args.triage, args.config)) {
+    return {
+      apply: false,
+      ignored: `${name} (duplicate_of #${args.triage.duplicate_of} below confidence ${threshold})`,
+    };
+  }
+  if (!args.repo.labels.allowed.some((allowed) => allowed.toLowerCase() === name.toLowerCase())) {
+    return { apply: false, ignored: `${name} (labels.duplicate is not in labels.allowed)` };
+  }
+  return { apply: true };
 }
 
 export async function issueLabels(github: GitHub, repository: string, number: number): Promise<string[]> {

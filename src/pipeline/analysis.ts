@@ -10,8 +10,10 @@ export const TRIAGE_JSON_SCHEMA = {
     labels: { type: 'array', items: { type: 'string' } },
     comment: { type: 'string' },
     confidence: { type: 'number' },
+    related: { type: 'array', items: { type: 'integer' } },
+    duplicate_of: { anyOf: [{ type: 'integer' }, { type: 'null' }] },
   },
-  required: ['priority', 'difficulty', 'component', 'labels', 'comment', 'confidence'],
+  required: ['priority', 'difficulty', 'component', 'labels', 'comment', 'confidence', 'related', 'duplicate_of'],
   additionalProperties: false,
 } as const;
 
@@ -22,6 +24,13 @@ export const triageSchema = z.strictObject({
   labels: z.array(z.string().max(50)).max(20),
   comment: z.string().min(1),
   confidence: z.number().min(0).max(1),
+  /**
+   * Numbers of the offered threads that are related (anything else is dropped before the analysis is
+   * recorded: keepOffered); an analysis recorded before related-issue search has none.
+   */
+  related: z.array(z.number()).default([]),
+  /** The offered thread this one duplicates, if any. */
+  duplicate_of: z.number().nullable().default(null),
 });
 
 export type Triage = z.infer<typeof triageSchema>;

@@ -8,6 +8,7 @@ import { parseTriage, TRIAGE_JSON_SCHEMA, type Triage } from './analysis.js';
 import { costUsd, maxCostUsd, pricesFor, promptTokenBound } from './cost.js';
 import type { RepositoryConfig } from './filter.js';
 import { loadSystemPrompt, type RenderedPrompt } from './prompt.js';
+import { keepOffered, type OfferedThread } from './related.js';
 
 export interface ModelChoice {
   model: string;
@@ -92,12 +93,14 @@ interface AnalysisArgs {
   event: EventRow;
   prompt: RenderedPrompt;
   choice: ModelChoice;
+  /** The related threads offered in the prompt; null when none were searched for. */
+  offered: OfferedThread[] | null;
   /** Aborts the request when the worker shuts down or loses the lease (the reservation is released). */
   signal: AbortSignal;
 }
 
 async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
-  const { store, client, config, repo, event, prompt, choice, signal } = args;
+  const { store, client, config, repo, event, prompt, choice, offered, signal } = args;
   const prices = pricesFor(choice.model, config.claude.prices);
   // output_config belongs in the count too: the API adds the schema's own tokens to the prompt.
   const request = {
@@ -136,7 +139,7 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
   }
 
   const callId = await store.ledger.recordSentCall({
-    ...ledgerEntry(event, prompt, choice),
+    ...ledgerEntry(event, prompt, choice, offered),
     reservedUsd: estimate,
     attempt: event.attempts,
     reservationId: reservation?.id ?? null,
@@ -164,7 +167,7 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
   const cost = costUsd(message.usage, prices);
 
   const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
-  const parsed = parseTriage(text);
+  const parsed = offeredOnly(parseTriage(text), offered);
   const outcome: AnalysisOutcome =
     message.stop_reason === 'refusal'
       ? 'refusal'
@@ -195,6 +198,18 @@ async function callModel(args: AnalysisArgs): Promise<AnalysisResult> {
   }
   if (!parsed.ok) throw new UnusableAnswerError(parsed.reason);
   return { kind: 'analysed', analysisId: callId, triage: parsed.triage };
+}
+
+/** The answer with only the offered threads in `related` and `duplicate_of`. */
+function offeredOnly(parsed: ReturnType<typeof parseTriage>, offered: OfferedThread[] | null): typeof parsed {
+  if (!parsed.ok) return parsed;
+  return {
+    ok: true,
+    triage: keepOffered(
+      parsed.triage,
+      (offered ?? []).map((thread) => thread.number),
+    ).triage,
+  };
 }
 
 /**
@@ -230,9 +245,10 @@ export async function recordUnsentPrompt(
   event: EventRow,
   prompt: RenderedPrompt,
   choice: ModelChoice,
+  offered: OfferedThread[] | null,
 ): Promise<void> {
   await store.ledger.recordAnalysis({
-    ...ledgerEntry(event, prompt, choice),
+    ...ledgerEntry(event, prompt, choice, offered),
     response: null,
     outcome: 'not_sent',
     analysisJson: null,
@@ -247,7 +263,7 @@ export async function recordUnsentPrompt(
 }
 
 /** The ledger fields that describe the event and the prompt rather than the answer. */
-function ledgerEntry(event: EventRow, prompt: RenderedPrompt, choice: ModelChoice) {
+function ledgerEntry(event: EventRow, prompt: RenderedPrompt, choice: ModelChoice, offered: OfferedThread[] | null) {
   return {
     eventId: event.id,
     eventType: event.event_type,
@@ -256,6 +272,6 @@ function ledgerEntry(event: EventRow, prompt: RenderedPrompt, choice: ModelChoic
     template: prompt.template,
     prompt: prompt.text,
     replayGeneration: event.replay_count,
-    similarOffered: null,
+    similarOffered: offered ? JSON.stringify(offered) : null,
   };
 }

@@ -14,6 +14,9 @@ export interface Subject {
   url: string;
   labels: string[];
   draft: boolean;
+  state: 'open' | 'closed';
+  /** GitHub's updated_at (epoch ms), when the payload has it. */
+  updatedAt: number | null;
 }
 
 export function repositoryConfig(config: LoadedConfig, repository: string | null): RepositoryConfig | undefined {

@@ -20,6 +20,7 @@ import {
 import { TEXT_CHARS } from './cap.js';
 import { triagePayload } from './payload.js';
 import { renderPrompt, type RenderedPrompt } from './prompt.js';
+import { indexSubject, offeredThreads, relatedCandidates, type OfferedThread } from './related.js';
 import { botLogin, services, type Services } from './services.js';
 
 type Payload = Record<string, unknown>;
@@ -32,6 +33,11 @@ export interface TriageSpec {
   payload: z.ZodType;
   /** The issue, pull request or release the event is about. */
   subject(payload: Payload): Subject | undefined;
+  /**
+   * The subject is the issue or pull request object of the payload itself (not one built from a
+   * workflow run): it is indexed for related-issue search and its related threads are offered.
+   */
+  threadInPayload?: boolean;
   /** The text the minimum-length rule applies to (default: the subject's body); null for none. */
   writtenText?(payload: Payload): string | null;
   /** Event-specific reasons to skip (e.g. an edit that did not change the body materially). */
@@ -63,6 +69,8 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
   const routed = routingSkipReason({ event, repo, defaultActions: spec.defaultActions });
   if (routed) return { skipped: routed };
   const payload = triagePayload(spec.payload, context.payload);
+  const subject = spec.subject(payload);
+  if (spec.threadInPayload && subject) await indexSubject(store, config, repo!.name, subject, store.clock());
   const made = services(config, log, store);
   const login = await botLogin(store, config, made);
   const thread: ThreadRun = { spec, context: { ...context, payload }, repo: repo!, made, login };
@@ -75,7 +83,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
       payload,
       repo: repo!,
       github: await made.github?.forRepository(repo!.name),
-      subject: spec.subject(payload)!,
+      subject: subject!,
       command,
       botLogin: login,
       analyse: () => analyseThread(thread),
@@ -135,9 +143,9 @@ async function analyseThread({ spec, context, repo, made, login }: ThreadRun): P
     triage = triageSchema.parse(JSON.parse(checkpoint.analysis_json));
     analysisId = checkpoint.id;
   } else {
-    const { choice, prompt } = await preparePrompt(spec, context, repo, subject!, github);
+    const { choice, prompt, offered } = await preparePrompt(spec, context, repo, subject!, github);
     if (!made.anthropic) {
-      await recordUnsentPrompt(store, event, prompt, choice);
+      await recordUnsentPrompt(store, event, prompt, choice, offered);
       return { skipped: 'no ANTHROPIC_API_KEY: prompt recorded, nothing sent' };
     }
     const result = await analyseEvent({
@@ -149,6 +157,7 @@ async function analyseThread({ spec, context, repo, made, login }: ThreadRun): P
       event,
       prompt,
       choice,
+      offered,
       signal: context.signal,
     });
     if (result.kind === 'deferred') return { deferred: { until: result.until, reason: result.reason } };
@@ -217,21 +226,30 @@ function parsePayload(spec: TriageSpec, payload: Buffer): Payload {
   }
 }
 
-/** The model, template and rendered prompt for an event, exactly as they would be sent. */
+/**
+ * The model, template and rendered prompt for an event, exactly as they would be sent, and the related
+ * threads it offers (null for an event whose subject is not an issue or pull request of the payload).
+ */
 export async function preparePrompt(
   spec: TriageSpec,
   context: Pick<HandlerContext, 'event' | 'payload' | 'config' | 'store'>,
   repo: RepositoryConfig,
   subject: Subject,
   github: GitHub | undefined,
-): Promise<{ choice: ModelChoice; prompt: RenderedPrompt }> {
-  const { event, payload, config } = context;
+): Promise<{ choice: ModelChoice; prompt: RenderedPrompt; offered: OfferedThread[] | null }> {
+  const { event, payload, config, store } = context;
   const choice = modelChoice(config, event.event_type);
+  const related = spec.threadInPayload ? await relatedCandidates(store, config, repo.name, subject) : null;
   const variables = {
     ...(await promptVariables(context, repo, subject, github)),
+    related: related ?? [],
     ...(await spec.fetchVariables?.({ github, repository: repo.name, payload, config })),
   };
-  return { choice, prompt: await renderPrompt(event.event_type, choice.template, variables, repo.prompts_dir) };
+  return {
+    choice,
+    prompt: await renderPrompt(event.event_type, choice.template, variables, repo.prompts_dir),
+    offered: related && offeredThreads(related),
+  };
 }
 
 /** The template variables every event has; the labels listed are those the model may choose. */

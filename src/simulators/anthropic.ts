@@ -137,6 +137,8 @@ export const DEFAULT_TRIAGE = {
     '- Difficulty: moderate\n\n' +
     'A maintainer will take a look.',
   confidence: 0.8,
+  related: [] as number[],
+  duplicate_of: null,
 } as const;
 
 /**

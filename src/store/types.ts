@@ -175,6 +175,10 @@ export interface LedgerEntry {
   tokens: number;
   cost_usd: number;
   reserved_usd: number | null;
+  /** JSON [{number, score}] of the related threads offered; null when none were searched for. */
+  similar_offered: string | null;
+  /** The validated answer (outcome ok). */
+  analysis_json: string | null;
 }
 
 /** Model calls of an event (prompts recorded without a key are not calls). */

@@ -16,6 +16,7 @@ export const issueComments: TriageSpec = {
   defaultActions: ['created'],
   payload: eventPayload({ issue: numbered }),
   subject: (payload) => issueOrPullSubject(payload.issue),
+  threadInPayload: true,
   writtenText: commentBody,
   command: (payload, event, botLogin) =>
     event.action === 'created' ? parseCommand(commentBody(payload), botLogin) : null,

@@ -10,6 +10,7 @@ export const issues: TriageSpec = {
   defaultActions: ['opened', 'reopened', 'edited'],
   payload: eventPayload({ issue: numbered }),
   subject: (payload) => issueOrPullSubject(payload.issue),
+  threadInPayload: true,
   relevance(payload, event) {
     if (event.action !== 'edited') return null;
     const before = (payload.changes as { body?: { from?: unknown } } | undefined)?.body?.from;

@@ -10,6 +10,7 @@ export const pullRequests: TriageSpec = {
   defaultActions: ['opened', 'reopened', 'ready_for_review', 'synchronize'],
   payload: pullRequestPayload,
   subject: (payload) => subjectOf('pull request', payload.pull_request),
+  threadInPayload: true,
   // A pull request's description may be empty; the diff is what gets reviewed.
   writtenText: () => null,
   async fetchVariables({ github, repository, payload, config }) {
@@ -24,6 +25,7 @@ export const pullRequestReviews: TriageSpec = {
   defaultActions: ['submitted'],
   payload: pullRequestPayload,
   subject: (payload) => subjectOf('pull request', payload.pull_request),
+  threadInPayload: true,
   writtenText: (payload) => {
     const review = payload.review as { body?: unknown; state?: unknown } | undefined;
     // A "changes requested" review matters even without text; the length rule applies to the others.

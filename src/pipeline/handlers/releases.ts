@@ -27,6 +27,8 @@ export const releases: TriageSpec = {
       url: release.html_url ?? '',
       labels: [],
       draft: false,
+      state: 'open',
+      updatedAt: null,
     };
   },
 };

@@ -17,6 +17,8 @@ export function subjectOf(kind: Subject['kind'], item: unknown): Subject | undef
     url: typeof value.html_url === 'string' ? value.html_url : '',
     labels: labels.flatMap((label) => (typeof label?.name === 'string' ? [label.name] : [])),
     draft: value.draft === true,
+    state: value.state === 'closed' ? 'closed' : 'open',
+    updatedAt: typeof value.updated_at === 'string' ? Date.parse(value.updated_at) || null : null,
   };
 }
 

@@ -33,6 +33,8 @@ export const workflowRuns: TriageSpec = {
       url: run.html_url ?? '',
       labels: [],
       draft: false,
+      state: 'open',
+      updatedAt: null,
     };
   },
   writtenText: () => null,

@@ -89,7 +89,8 @@ export function postgresLedger(sql: Sql): LedgerStore {
     async eventLedger(eventId) {
       return [
         ...(await sql<LedgerEntry[]>`
-          SELECT id, created_at, model, outcome, claude_tokens_used AS tokens, claude_cost_usd AS cost_usd, reserved_usd
+          SELECT id, created_at, model, outcome, claude_tokens_used AS tokens, claude_cost_usd AS cost_usd, reserved_usd,
+                 similar_offered, analysis_json
             FROM claude_analyses WHERE webhook_id = ${eventId} ORDER BY id`),
       ];
     },

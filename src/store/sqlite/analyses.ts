@@ -93,7 +93,8 @@ export function settleAtWorstCase(db: Db, now: number, id: number | null = null)
 export function eventLedger(db: Db, eventId: number): LedgerEntry[] {
   return statement(
     db,
-    `SELECT id, created_at, model, outcome, claude_tokens_used AS tokens, claude_cost_usd AS cost_usd, reserved_usd
+    `SELECT id, created_at, model, outcome, claude_tokens_used AS tokens, claude_cost_usd AS cost_usd, reserved_usd,
+            similar_offered, analysis_json
        FROM claude_analyses WHERE webhook_id = ? ORDER BY id`,
   ).all(eventId) as LedgerEntry[];
 }
