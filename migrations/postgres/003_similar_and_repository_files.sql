@@ -9,17 +9,34 @@ CREATE TABLE similar_threads (
   kind        text    NOT NULL,                    -- issue | pull_request
   title       text    NOT NULL,
   body        text    NOT NULL,                    -- the start of the body (capped when indexed)
+  title_terms text    NOT NULL,                    -- the terms hls cut the title into (src/similar/terms.ts), space-separated
+  body_terms  text    NOT NULL,                    -- the body's terms
   state       text    NOT NULL,                    -- open | closed
   url         text,
   updated_at  bigint  NOT NULL,                    -- GitHub's updated_at (epoch ms): an older version never replaces a newer
   indexed_at  bigint  NOT NULL,
-  -- Title weighs more than body; not copied by `hls db copy` (PostgreSQL computes it).
+  -- The terms are plain ASCII words already stemmed by hls (both backends index the same words); title
+  -- weighs more than body; not copied by `hls db copy` (PostgreSQL computes it).
   search      tsvector GENERATED ALWAYS AS (
-                setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')
+                setweight(to_tsvector('simple', title_terms), 'A') || setweight(to_tsvector('simple', body_terms), 'B')
               ) STORED,
   UNIQUE (repository, number)
 );
 CREATE INDEX similar_threads_search ON similar_threads USING gin (search);
+
+-- How many threads of a repository hold each term (the search weighs rare terms more), and the
+-- repository's totals; kept in step by the store with each thread it indexes.
+CREATE TABLE similar_terms (
+  repository  text    NOT NULL,
+  term        text    NOT NULL,
+  threads     integer NOT NULL,
+  PRIMARY KEY (repository, term)
+);
+CREATE TABLE similar_corpus (
+  repository  text    PRIMARY KEY,
+  threads     integer NOT NULL,                    -- indexed threads
+  terms       bigint  NOT NULL                     -- their lengths in terms summed (title terms counted twice)
+);
 
 -- `hls similar index --repo R`: where the backfill of a repository's existing issues stopped.
 CREATE TABLE similar_backfill (
