@@ -165,11 +165,11 @@ describe('the score', () => {
   it('looks for the rarest held terms, within the bound on the work of the full-text search', () => {
     const counts = new Map(Array.from({ length: 100 }, (_, i) => [`t${i}`, 1]));
     const holding = new Map(Array.from({ length: 100 }, (_, i) => [`t${i}`, i === 0 ? 0 : i * 100]));
-    const terms = searchTerms(weighQuery(counts, holding, { threads: 20_000, terms: 20_000 * 50 }));
+    const terms = searchTerms(weighQuery(counts, holding, { threads: 20_000, terms: 20_000 * 50 })).map((t) => t.term);
     expect(terms).not.toContain('t0'); // no thread holds it: it can find nothing
     expect(terms.length).toBeLessThanOrEqual(MAX_SEARCH_TERMS);
     const postings = terms.reduce((sum, term) => sum + holding.get(term)!, 0);
-    expect(terms.slice(0, 4)).toEqual(['t1', 't2', 't3', 't4']);
+    expect(terms.slice(0, 2)).toEqual(['t1', 't2']);
     expect(postings - holding.get(terms.at(-1)!)!).toBeLessThanOrEqual(SEARCH_POSTINGS);
   });
 

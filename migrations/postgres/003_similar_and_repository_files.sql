@@ -9,16 +9,18 @@ CREATE TABLE similar_threads (
   kind        text    NOT NULL,                    -- issue | pull_request
   title       text    NOT NULL,
   body        text    NOT NULL,                    -- the start of the body (capped when indexed)
+  repository_key text NOT NULL,                    -- one word that stands for the repository in the full-text index
   title_terms text    NOT NULL,                    -- the terms hls cut the title into (src/similar/terms.ts), space-separated
   body_terms  text    NOT NULL,                    -- the body's terms
   state       text    NOT NULL,                    -- open | closed
   url         text,
   updated_at  bigint  NOT NULL,                    -- GitHub's updated_at (epoch ms): an older version never replaces a newer
   indexed_at  bigint  NOT NULL,
-  -- The terms are plain ASCII words already stemmed by hls (both backends index the same words); title
-  -- weighs more than body; not copied by `hls db copy` (PostgreSQL computes it).
+  -- The terms are plain ASCII words already stemmed by hls, so both backends index the same words; a
+  -- search asks for the threads holding the repository's key and a term, one term at a time. Not copied
+  -- by `hls db copy` (PostgreSQL computes it).
   search      tsvector GENERATED ALWAYS AS (
-                setweight(to_tsvector('simple', title_terms), 'A') || setweight(to_tsvector('simple', body_terms), 'B')
+                strip(to_tsvector('simple', repository_key || ' ' || title_terms || ' ' || body_terms))
               ) STORED,
   UNIQUE (repository, number)
 );

@@ -1,9 +1,9 @@
 import { SIMILAR_BODY_CHARS, type IndexedThread } from '../store/types.js';
 import { threadLength } from './score.js';
-import { splitTerms, threadTerms, type ThreadTerms } from './terms.js';
+import { repositoryKey, splitTerms, threadTerms, type ThreadTerms } from './terms.js';
 
 /** A thread as the index stores it: its body capped, its terms cut. */
-export type StoredThread = IndexedThread & ThreadTerms;
+export type StoredThread = IndexedThread & ThreadTerms & { repository_key: string };
 
 /** The indexed version of a thread, as far as replacing it needs. */
 export interface IndexedVersion extends ThreadTerms {
@@ -44,7 +44,12 @@ export function planIndexing(
   const plan: IndexPlan = { rows: [], termChanges: [], threadsAdded: 0, termsAdded: 0 };
   for (const thread of newest.values()) {
     const body = capped(thread.body);
-    const row: StoredThread = { ...thread, body, ...threadTerms(thread.title, body) };
+    const row: StoredThread = {
+      ...thread,
+      body,
+      repository_key: repositoryKey(thread.repository),
+      ...threadTerms(thread.title, body),
+    };
     const previous = indexed.get(thread.number);
     if (previous) {
       change(previous, -1);

@@ -27,11 +27,11 @@ export const TITLE_WEIGHT = 2;
 /** The query terms a score considers: the heaviest ones. */
 export const MAX_QUERY_TERMS = 48;
 /** The full-text search for candidates uses at most this many terms, the rarest first... */
-export const MAX_SEARCH_TERMS = 16;
+export const MAX_SEARCH_TERMS = 32;
 /** ...and stops adding terms once the threads they reach together pass this (a bound on its work). */
 export const SEARCH_POSTINGS = 4000;
 /** ...but always uses at least this many (when the query has them). */
-const MIN_SEARCH_TERMS = 4;
+const MIN_SEARCH_TERMS = 2;
 /** Candidates the full-text search returns for scoring. */
 export const CANDIDATES = 50;
 
@@ -57,16 +57,19 @@ export function weighQuery(
   return weighted.slice(0, MAX_QUERY_TERMS);
 }
 
-/** The terms the full-text search looks for: held by some thread, rarest first, within the work bound. */
-export function searchTerms(query: readonly WeightedTerm[]): string[] {
+/**
+ * The terms the full-text search looks for: held by some thread, rarest first, until the threads they
+ * reach together pass the work bound.
+ */
+export function searchTerms(query: readonly WeightedTerm[]): WeightedTerm[] {
   const held = query.filter((t) => t.threads > 0).sort((a, b) => a.threads - b.threads || (a.term < b.term ? -1 : 1));
-  const chosen: string[] = [];
+  const chosen: WeightedTerm[] = [];
   let postings = 0;
-  for (const { term, threads } of held) {
+  for (const term of held) {
     if (chosen.length >= MAX_SEARCH_TERMS) break;
-    if (chosen.length >= MIN_SEARCH_TERMS && postings + threads > SEARCH_POSTINGS) break;
+    if (chosen.length >= MIN_SEARCH_TERMS && postings + term.threads > SEARCH_POSTINGS) break;
     chosen.push(term);
-    postings += threads;
+    postings += term.threads;
   }
   return chosen;
 }

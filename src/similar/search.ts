@@ -1,5 +1,5 @@
 import type { SimilarMatch, SimilarQuery } from '../store/types.js';
-import { CANDIDATES, scoreThread, searchTerms, weighQuery, type CorpusStats } from './score.js';
+import { CANDIDATES, scoreThread, searchTerms, weighQuery, type CorpusStats, type WeightedTerm } from './score.js';
 import { QUERY_CHARS, termCounts, textTerms, type ThreadTerms } from './terms.js';
 
 /** A candidate as the full-text search returns it, before it is scored. */
@@ -10,8 +10,11 @@ export interface SimilarIndex {
   corpus(repository: string): Promise<CorpusStats>;
   /** How many of the repository's threads hold each of `terms` (absent: none). */
   holding(repository: string, terms: string[]): Promise<Map<string, number>>;
-  /** Up to `limit` threads holding any of `terms` (ASCII words), the best full-text matches first. */
-  candidates(repository: string, terms: string[], exclude: number | null, limit: number): Promise<Candidate[]>;
+  /**
+   * Up to `limit` of the repository's threads holding any of `terms` (ASCII words, each asked of the
+   * full-text index on its own), by the summed weight of the terms each holds, then newest indexed first.
+   */
+  candidates(repository: string, terms: WeightedTerm[], exclude: number | null, limit: number): Promise<Candidate[]>;
 }
 
 /** A search on either backend: the full-text candidates rescored by the shared scorer, best first. */
@@ -31,4 +34,14 @@ export async function searchSimilar(index: SimilarIndex, query: SimilarQuery): P
     }))
     .sort((a, b) => b.score - a.score || b.number - a.number)
     .slice(0, query.limit);
+}
+
+/** The `limit` heaviest of the ids (summed weights of the terms each was found by), then the highest ids. */
+export function heaviest(found: Iterable<[id: number, weight: number]>, limit: number): number[] {
+  const sums = new Map<number, number>();
+  for (const [id, weight] of found) sums.set(id, (sums.get(id) ?? 0) + weight);
+  return [...sums]
+    .sort((a, b) => b[1] - a[1] || b[0] - a[0])
+    .slice(0, limit)
+    .map(([id]) => id);
 }

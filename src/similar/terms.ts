@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SIMILAR_BODY_CHARS } from '../store/types.js';
 import { porterStem } from './porter.js';
 import { STOPWORDS } from './stopwords.js';
@@ -104,4 +105,12 @@ export function threadTerms(title: string, body: string): ThreadTerms {
 /** The stored terms back as a list ('' is none). */
 export function splitTerms(stored: string): string[] {
   return stored === '' ? [] : stored.split(' ');
+}
+
+/**
+ * The word that stands for a repository in the full-text index: "r" and 15 hex digits of its name's
+ * sha256. A search asks for threads holding it and a term, so other repositories' threads cost nothing.
+ */
+export function repositoryKey(repository: string): string {
+  return `r${createHash('sha256').update(repository).digest('hex').slice(0, 15)}`;
 }

@@ -1,6 +1,7 @@
 import { parseAssessment, threadKeys, type AnalysisRow } from '../../similar/assessment.js';
 import { byRepository, planIndexing, type IndexedVersion } from '../../similar/index-plan.js';
 import { searchSimilar, type Candidate, type SimilarIndex } from '../../similar/search.js';
+import { repositoryKey } from '../../similar/terms.js';
 import type { SimilarStore } from '../store.js';
 import type { BackfillState, IndexedThread } from '../types.js';
 import type { Db, Sql } from './connect.js';
@@ -72,6 +73,7 @@ async function writeThreads(tx: Db, repository: string, threads: IndexedThread[]
     kind: row.kind,
     title: row.title,
     body: row.body,
+    repository_key: row.repository_key,
     title_terms: row.title_terms,
     body_terms: row.body_terms,
     state: row.state,
@@ -121,12 +123,20 @@ function fullTextIndex(sql: Sql): SimilarIndex {
     },
 
     async candidates(repository, terms, exclude, limit) {
-      // Terms are ASCII letters and digits (src/similar/terms.ts): none is a tsquery operator.
+      // Terms and keys are ASCII letters and digits (src/similar/terms.ts): none is a tsquery operator.
+      const weights = JSON.stringify(Object.fromEntries(terms.map(({ term, weight }) => [term, weight])));
       return sql<Candidate[]>`
+        WITH found AS (
+          SELECT t.id, sum(q.weight) AS weight
+            FROM (SELECT key AS term, value::float8 AS weight FROM jsonb_each_text(${weights}::text::jsonb)) AS q
+           CROSS JOIN LATERAL (
+             SELECT id FROM similar_threads
+              WHERE search @@ to_tsquery('simple', ${repositoryKey(repository)} || ' & ' || q.term)
+                AND number IS DISTINCT FROM ${exclude}::integer) AS t
+           GROUP BY t.id
+           ORDER BY weight DESC, t.id DESC LIMIT ${limit})
         SELECT number, kind, title, body, state, url, title_terms, body_terms
-          FROM similar_threads, to_tsquery('simple', ${terms.join(' | ')}) AS query
-         WHERE repository = ${repository} AND search @@ query AND number IS DISTINCT FROM ${exclude}::integer
-         ORDER BY ts_rank(search, query) DESC, number DESC LIMIT ${limit}`;
+          FROM found JOIN similar_threads USING (id)`;
     },
   };
 }

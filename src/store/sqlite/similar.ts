@@ -1,5 +1,6 @@
 import { byRepository, planIndexing, type IndexedVersion } from '../../similar/index-plan.js';
-import { searchSimilar, type Candidate, type SimilarIndex } from '../../similar/search.js';
+import { heaviest, searchSimilar, type Candidate, type SimilarIndex } from '../../similar/search.js';
+import { repositoryKey } from '../../similar/terms.js';
 import { parseAssessment, threadKeys } from '../../similar/assessment.js';
 import type { SimilarStore } from '../store.js';
 import type { BackfillState, IndexedThread, ThreadAssessment } from '../types.js';
@@ -56,9 +57,10 @@ function writeRepositoryThreads(db: Db, repository: string, threads: IndexedThre
   const plan = planIndexing(threads, indexed);
   const upsert = statement(
     db,
-    `INSERT INTO similar_threads (repository, number, kind, title, body, title_terms, body_terms, state, url,
-       updated_at, indexed_at)
-     VALUES (@repository, @number, @kind, @title, @body, @title_terms, @body_terms, @state, @url, @updated_at, @at)
+    `INSERT INTO similar_threads (repository, number, kind, title, body, repository_key, title_terms, body_terms,
+       state, url, updated_at, indexed_at)
+     VALUES (@repository, @number, @kind, @title, @body, @repository_key, @title_terms, @body_terms, @state, @url,
+       @updated_at, @at)
      ON CONFLICT (repository, number) DO UPDATE SET kind = excluded.kind, title = excluded.title,
        body = excluded.body, title_terms = excluded.title_terms, body_terms = excluded.body_terms,
        state = excluded.state, url = excluded.url, updated_at = excluded.updated_at, indexed_at = excluded.indexed_at`,
@@ -105,15 +107,26 @@ function fullTextIndex(db: Db): SimilarIndex {
       return holding;
     },
     async candidates(repository, terms, exclude, limit) {
-      // Terms are ASCII letters and digits (src/similar/terms.ts): quoted, none is an FTS5 operator.
-      const match = terms.map((term) => `"${term}"`).join(' OR ');
+      // Terms and keys are ASCII letters and digits (src/similar/terms.ts): quoted, none is an FTS5 operator.
+      const key = repositoryKey(repository);
+      const holding = statement(db, `SELECT rowid FROM similar_threads_fts WHERE similar_threads_fts MATCH ?`).pluck();
+      const excluded =
+        exclude === null
+          ? undefined
+          : (statement(db, `SELECT id FROM similar_threads WHERE repository = ? AND number = ?`)
+              .pluck()
+              .get(repository, exclude) as number | undefined);
+      const found: [number, number][] = [];
+      for (const { term, weight } of terms) {
+        for (const id of holding.all(`"${key}" AND "${term}"`) as number[])
+          if (id !== excluded) found.push([id, weight]);
+      }
+      const ids = heaviest(found, limit);
       return statement(
         db,
-        `SELECT t.number, t.kind, t.title, t.body, t.state, t.url, t.title_terms, t.body_terms
-           FROM similar_threads_fts f JOIN similar_threads t ON t.id = f.rowid
-          WHERE similar_threads_fts MATCH ? AND t.repository = ? AND t.number IS NOT ?
-          ORDER BY bm25(similar_threads_fts, 2.0, 1.0) LIMIT ?`,
-      ).all(match, repository, exclude, limit) as Candidate[];
+        `SELECT number, kind, title, body, state, url, title_terms, body_terms FROM similar_threads
+          WHERE id IN (SELECT value FROM json_each(?))`,
+      ).all(JSON.stringify(ids)) as Candidate[];
     },
   };
 }
