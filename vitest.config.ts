@@ -19,6 +19,7 @@ const ON_BOTH_BACKENDS = [
   'prune',
   'queue',
   'rate-limits',
+  'similar-cli',
   'similar-store',
   'recover',
   'relay',
