@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { percentile } from '../dist/percentile.js';
 import { ROOT, startPostgres, withStore } from './lib.mjs';
-import { fillerIssues } from './similar-filler.mjs';
+import { fillerIssueStream, fillerIssues } from './similar-filler.mjs';
 
 const usage = 'usage: node bench/similar.mjs [--sizes 10000,100000] [--queries 200] [--backend both|sqlite|postgres]\n';
 let values;
@@ -112,7 +112,7 @@ async function quality(store) {
 /** Fills the filler repository up to `size` threads; search times of `queries` searches, in ms. */
 async function speed(store, size, indexed, texts) {
   const batch = [];
-  for (const issue of fillerIssues({ seed: 12, count: size - indexed, startNumber: indexed + 1 })) {
+  for (const issue of fillerIssueStream({ seed: 12, count: size - indexed, startNumber: indexed + 1 })) {
     batch.push(asThread(FILLER_REPOSITORY, issue));
     if (batch.length === 1000) await indexAll(store, batch.splice(0));
   }
@@ -129,7 +129,7 @@ async function speed(store, size, indexed, texts) {
 /** Query texts for the speed runs: corpus issues and filler issues, alternating. */
 function speedTexts() {
   const corpusIssues = projects.flatMap((project) => project.issues);
-  const filler = [...fillerIssues({ seed: 99, count: queries, startNumber: 1 })];
+  const filler = fillerIssues({ seed: 99, count: queries, startNumber: 1 });
   return Array.from({ length: queries }, (_, i) =>
     queryText(i % 2 ? filler[i] : corpusIssues[Math.floor(i / 2) % corpusIssues.length]),
   );
