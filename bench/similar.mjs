@@ -109,14 +109,18 @@ async function quality(store) {
   return { pairs, queries: pairs * 2, recall: found / (pairs * 2), mrr: reciprocal / (pairs * 2), misses };
 }
 
-/** Fills the filler repository up to `size` threads; search times of `queries` searches, in ms. */
-async function speed(store, size, indexed, texts) {
+/**
+ * Fills the filler repository up to `size` threads; search times of `queries` searches, in ms.
+ * `settle` runs after the fill (PostgreSQL: ANALYZE, as autovacuum would before long).
+ */
+async function speed(store, size, indexed, texts, settle) {
   const batch = [];
   for (const issue of fillerIssueStream({ seed: 12, count: size - indexed, startNumber: indexed + 1 })) {
     batch.push(asThread(FILLER_REPOSITORY, issue));
     if (batch.length === 1000) await indexAll(store, batch.splice(0));
   }
   await indexAll(store, batch);
+  settle();
   const times = [];
   for (const text of texts) {
     const started = performance.now();
@@ -137,7 +141,7 @@ function speedTexts() {
 
 const ms = (value) => `${value < 10 ? value.toFixed(1) : Math.round(value)}ms`;
 
-async function run(backend, target) {
+async function run(backend, target, settle = () => {}) {
   await withStore(
     target,
     async (store) => {
@@ -150,7 +154,7 @@ async function run(backend, target) {
       let indexed = 0;
       for (const size of sizes) {
         const started = performance.now();
-        const times = await speed(store, size, indexed, texts);
+        const times = await speed(store, size, indexed, texts, settle);
         const fillSeconds = (performance.now() - started) / 1000;
         indexed = size;
         console.log(
@@ -169,7 +173,8 @@ try {
   if (values.backend !== 'sqlite') {
     const cluster = await startPostgres(dir);
     try {
-      await run('postgres', cluster.createDatabase('similar_bench'));
+      const database = 'similar_bench';
+      await run('postgres', cluster.createDatabase(database), () => cluster.psql('ANALYZE', database));
     } finally {
       cluster.stop();
     }

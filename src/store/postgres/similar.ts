@@ -1,7 +1,6 @@
 import { parseAssessment, threadKeys, type AnalysisRow } from '../../similar/assessment.js';
 import { byRepository, planIndexing, type IndexedVersion } from '../../similar/index-plan.js';
 import { searchSimilar, type Candidate, type SimilarIndex } from '../../similar/search.js';
-import { repositoryKey } from '../../similar/terms.js';
 import type { SimilarStore } from '../store.js';
 import type { BackfillState, IndexedThread } from '../types.js';
 import type { Db, Sql } from './connect.js';
@@ -123,7 +122,9 @@ function fullTextIndex(sql: Sql): SimilarIndex {
     },
 
     async candidates(repository, terms, exclude, limit) {
-      // Terms and keys are ASCII letters and digits (src/similar/terms.ts): none is a tsquery operator.
+      // Terms are ASCII letters and digits (src/similar/terms.ts): none is a tsquery operator. The
+      // repository is a filter on the rows the term's postings lead to (each is read anyway): GIN would
+      // intersect every term with the repository key's postings, one per thread of the repository.
       const weights = JSON.stringify(Object.fromEntries(terms.map(({ term, weight }) => [term, weight])));
       return sql<Candidate[]>`
         WITH found AS (
@@ -131,7 +132,7 @@ function fullTextIndex(sql: Sql): SimilarIndex {
             FROM (SELECT key AS term, value::float8 AS weight FROM jsonb_each_text(${weights}::text::jsonb)) AS q
            CROSS JOIN LATERAL (
              SELECT id FROM similar_threads
-              WHERE search @@ to_tsquery('simple', ${repositoryKey(repository)} || ' & ' || q.term)
+              WHERE search @@ q.term::tsquery AND repository = ${repository}
                 AND number IS DISTINCT FROM ${exclude}::integer) AS t
            GROUP BY t.id
            ORDER BY weight DESC, t.id DESC LIMIT ${limit})
