@@ -111,7 +111,8 @@ async function quality(store) {
 
 /**
  * Fills the filler repository up to `size` threads; search times of `queries` searches, in ms.
- * `settle` runs after the fill (PostgreSQL: ANALYZE, as autovacuum would before long).
+ * `settle` runs after the fill (PostgreSQL: VACUUM ANALYZE and a checkpoint, so that the timing does not
+ * share the disk with the fill's writes).
  */
 async function speed(store, size, indexed, texts, settle) {
   const batch = [];
@@ -174,7 +175,11 @@ try {
     const cluster = await startPostgres(dir);
     try {
       const database = 'similar_bench';
-      await run('postgres', cluster.createDatabase(database), () => cluster.psql('ANALYZE', database));
+      // The fill's dirty pages written and the tables vacuumed before the timing, as a server at rest has them.
+      await run('postgres', cluster.createDatabase(database), () => {
+        cluster.psql('VACUUM ANALYZE', database);
+        cluster.psql('CHECKPOINT', database);
+      });
     } finally {
       cluster.stop();
     }
