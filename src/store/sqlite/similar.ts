@@ -18,8 +18,9 @@ export function sqliteSimilar(db: Db, now: () => number): SimilarStore {
     },
   );
   return {
-    indexThread: async (thread) => void indexThreads([thread]),
-    indexThreads: async (threads, backfill) => indexThreads(threads, backfill),
+    // IMMEDIATE: the term counts are read then written; another process's writer waits its turn (busy timeout).
+    indexThread: async (thread) => void indexThreads.immediate([thread]),
+    indexThreads: async (threads, backfill) => indexThreads.immediate(threads, backfill),
     search: async (query) => searchSimilar(index, query),
     assessments: async (repository, numbers) => assessments(db, repository, numbers),
     indexedCount: async (repository) =>
