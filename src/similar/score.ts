@@ -29,7 +29,7 @@ export const MAX_QUERY_TERMS = 48;
 /** The full-text search for candidates uses at most this many terms, the rarest first... */
 export const MAX_SEARCH_TERMS = 32;
 /** ...and stops adding terms once the threads they reach together pass this (a bound on its work). */
-export const SEARCH_POSTINGS = 2000;
+export const SEARCH_POSTINGS = 1200;
 /** ...but always uses at least this many (when the query has them). */
 const MIN_SEARCH_TERMS = 2;
 /** Candidates the full-text search returns for scoring. */
