@@ -19,6 +19,8 @@ const ON_BOTH_BACKENDS = [
   'prune',
   'queue',
   'rate-limits',
+  'similar-cli',
+  'similar-store',
   'recover',
   'related-issues',
   'relay',

@@ -9,6 +9,9 @@ CREATE TABLE similar_threads (
   kind        TEXT    NOT NULL,                    -- issue | pull_request
   title       TEXT    NOT NULL,
   body        TEXT    NOT NULL,                    -- the start of the body (capped when indexed)
+  repository_key TEXT NOT NULL,                    -- one word that stands for the repository in the full-text index
+  title_terms TEXT    NOT NULL,                    -- the terms hls cut the title into (src/similar/terms.ts), space-separated
+  body_terms  TEXT    NOT NULL,                    -- the body's terms
   state       TEXT    NOT NULL,                    -- open | closed
   url         TEXT,
   updated_at  INTEGER NOT NULL,                    -- GitHub's updated_at (epoch ms): an older version never replaces a newer
@@ -16,22 +19,42 @@ CREATE TABLE similar_threads (
   UNIQUE (repository, number)
 );
 
--- Full text of title and body, kept in step with similar_threads by the triggers below.
+-- Full text of the terms, kept in step with similar_threads by the triggers below. The terms are plain
+-- ASCII words already stemmed by hls, so both backends index the same words; a search asks for the
+-- threads holding the repository's key and a term, one term at a time (no ranking in the index).
 CREATE VIRTUAL TABLE similar_threads_fts USING fts5(
-  title, body,
+  repository_key, title_terms, body_terms,
   content = 'similar_threads', content_rowid = 'id',
-  tokenize = 'porter unicode61 remove_diacritics 2'
+  tokenize = 'unicode61', detail = 'none'
 );
 CREATE TRIGGER similar_threads_ai AFTER INSERT ON similar_threads BEGIN
-  INSERT INTO similar_threads_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+  INSERT INTO similar_threads_fts (rowid, repository_key, title_terms, body_terms)
+  VALUES (new.id, new.repository_key, new.title_terms, new.body_terms);
 END;
 CREATE TRIGGER similar_threads_ad AFTER DELETE ON similar_threads BEGIN
-  INSERT INTO similar_threads_fts (similar_threads_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+  INSERT INTO similar_threads_fts (similar_threads_fts, rowid, repository_key, title_terms, body_terms)
+  VALUES ('delete', old.id, old.repository_key, old.title_terms, old.body_terms);
 END;
 CREATE TRIGGER similar_threads_au AFTER UPDATE ON similar_threads BEGIN
-  INSERT INTO similar_threads_fts (similar_threads_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
-  INSERT INTO similar_threads_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+  INSERT INTO similar_threads_fts (similar_threads_fts, rowid, repository_key, title_terms, body_terms)
+  VALUES ('delete', old.id, old.repository_key, old.title_terms, old.body_terms);
+  INSERT INTO similar_threads_fts (rowid, repository_key, title_terms, body_terms)
+  VALUES (new.id, new.repository_key, new.title_terms, new.body_terms);
 END;
+
+-- How many threads of a repository hold each term (the search weighs rare terms more), and the
+-- repository's totals; kept in step by the store with each thread it indexes.
+CREATE TABLE similar_terms (
+  repository  TEXT    NOT NULL,
+  term        TEXT    NOT NULL,
+  threads     INTEGER NOT NULL,
+  PRIMARY KEY (repository, term)
+);
+CREATE TABLE similar_corpus (
+  repository  TEXT    PRIMARY KEY,
+  threads     INTEGER NOT NULL,                    -- indexed threads
+  terms       INTEGER NOT NULL                     -- their lengths in terms summed (title terms counted twice)
+);
 
 -- `hls similar index --repo R`: where the backfill of a repository's existing issues stopped.
 CREATE TABLE similar_backfill (

@@ -200,6 +200,38 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
       }),
     );
 
+  // One command for the search and `similar index`: a subcommand could not take --repo after it, the
+  // search's own --repo being read first (commander parses a parent's options before its subcommand's).
+  program
+    .command('similar')
+    .usage(
+      'ID|DELIVERY [--limit N] [--json]\n' +
+        '       hls similar --repo owner/repo --text "…" [--limit N] [--json]\n' +
+        '       hls similar index --repo owner/repo [--restart] [--json]',
+    )
+    .description(
+      "issues and pull requests like an event's, or like a text, from the related-issue index; " +
+        "`index` fills the index with a repository's existing ones (resumable: run it again to continue)",
+    )
+    .argument('[ref]', 'event id or delivery id (its issue or pull request, itself left out), or `index`')
+    .option('--repo <owner/repo>', 'the repository to search (with --text) or to index (a configured one)')
+    .option('--text <text>', "search for this text instead of an event's")
+    .option('--limit <n>', 'matches at most (default: similar.max)', asCount('limit', { max: 100 }))
+    .option('--restart', 'index: start again from the first page')
+    .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok; 64 usage or an unconfigured repository; 65 the event is not about an issue or pull ' +
+        'request; 66 no such event, or no database; index only: 69 GitHub failed, 75 rate limited (run it ' +
+        'again to continue), 78 no GitHub token.\n',
+    )
+    .action((ref: string | undefined, _options, command: Command) =>
+      run(async () => {
+        const { runSimilar } = await import('./commands/similar.js');
+        return runSimilar(ref, command.optsWithGlobals());
+      }),
+    );
+
   program
     .command('labels')
     .description('manage the labels of the configured repositories')

@@ -9,17 +9,41 @@ CREATE TABLE similar_threads (
   kind        text    NOT NULL,                    -- issue | pull_request
   title       text    NOT NULL,
   body        text    NOT NULL,                    -- the start of the body (capped when indexed)
+  repository_key text NOT NULL,                    -- SQLite's full-text index word for the repository; unused here
+  title_terms text    NOT NULL,                    -- the terms hls cut the title into (src/similar/terms.ts), space-separated
+  body_terms  text    NOT NULL,                    -- the body's terms
   state       text    NOT NULL,                    -- open | closed
   url         text,
   updated_at  bigint  NOT NULL,                    -- GitHub's updated_at (epoch ms): an older version never replaces a newer
   indexed_at  bigint  NOT NULL,
-  -- Title weighs more than body; not copied by `hls db copy` (PostgreSQL computes it).
+  -- The terms are plain ASCII words already stemmed by hls, so both backends index the same words; a
+  -- search asks for the threads holding a term, one term at a time, and keeps the repository's (a GIN
+  -- intersection with a repository word would read one posting per thread of the repository). Not
+  -- copied by `hls db copy` (PostgreSQL computes it).
   search      tsvector GENERATED ALWAYS AS (
-                setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')
+                strip(to_tsvector('simple', title_terms || ' ' || body_terms))
               ) STORED,
   UNIQUE (repository, number)
+)
+-- Title, body, terms and tsvector go to TOAST: a search reads the narrow rows its terms' postings lead
+-- to (thousands, for the repository filter), and only its 50 candidates' text (2.5x faster at 10k).
+WITH (toast_tuple_target = 128);
+-- Without a pending list: every search would read all of it (entries inserted since the last vacuum).
+CREATE INDEX similar_threads_search ON similar_threads USING gin (search) WITH (fastupdate = off);
+
+-- How many threads of a repository hold each term (the search weighs rare terms more), and the
+-- repository's totals; kept in step by the store with each thread it indexes.
+CREATE TABLE similar_terms (
+  repository  text    NOT NULL,
+  term        text    NOT NULL,
+  threads     integer NOT NULL,
+  PRIMARY KEY (repository, term)
 );
-CREATE INDEX similar_threads_search ON similar_threads USING gin (search);
+CREATE TABLE similar_corpus (
+  repository  text    PRIMARY KEY,
+  threads     integer NOT NULL,                    -- indexed threads
+  terms       bigint  NOT NULL                     -- their lengths in terms summed (title terms counted twice)
+);
 
 -- `hls similar index --repo R`: where the backfill of a repository's existing issues stopped.
 CREATE TABLE similar_backfill (

@@ -179,7 +179,7 @@ export const configSchema = z.strictObject({
       /** Candidates offered to the model at most. */
       max: z.number().int().min(0).max(20).default(5),
       /** Candidates scoring below this (0 to 1) are not offered. */
-      min_score: z.number().min(0).max(1).default(0.2),
+      min_score: z.number().min(0).max(1).default(0.1),
       /** labels.duplicate is applied only when the analysis's confidence is at least this. */
       duplicate_confidence: z.number().min(0).max(1).default(0.8),
     })

@@ -27,6 +27,8 @@
  *   `tooLargeForDiff`, more than 300 files, or more than 20,000 diff lines.
  * - `GET …/actions/jobs/{id}/logs` → 302 to `${url}/_logs/{id}?sig=…` (served without auth or
  *   rate-limit headers, like the storage host the real API redirects to) → text/plain.
+ * - `GET /repos/{o}/{r}/issues` lists the repository's issues (pull requests among them) by number,
+ *   `state` open (default), closed or all, paginated as below.
  * - A pull request is an issue too: the issue endpoints for a number present only in `pulls` create
  *   the issue on first use (`pull_request: true`).
  * - Pagination: `per_page` (default 30, max 100) and `page`, with a `link` header (next, last, first,
@@ -290,6 +292,8 @@ export interface FailMatch {
   method?: string;
   /** Tested against the pathname (percent-encoded, no query). */
   path?: RegExp;
+  /** Query parameters the request must have, e.g. `{ page: '2' }`. */
+  query?: Record<string, string>;
 }
 
 export interface FailReply {
@@ -1346,6 +1350,15 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return notFound();
     }
 
+    // The repository's issues and pull requests, by number (sort=created&direction=asc is the order served).
+    if (a === 'issues' && rest.length === 1 && method === 'GET') {
+      const state = query.state ?? 'open';
+      const issues = [...rs.data.issues.values()]
+        .filter((issue) => state === 'all' || (issue.state ?? 'open') === state)
+        .sort((x, y) => x.number - y.number);
+      return list(issues, pathname, query, (issue) => issueJson(rs, issue));
+    }
+
     // Issues.
     if (a === 'issues' && rest.length >= 2) {
       const n = num(b);
@@ -1575,7 +1588,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     const script = scripted.find(
       (s) =>
         (!s.match.method || s.match.method.toUpperCase() === method) &&
-        (!s.match.path || ((s.match.path.lastIndex = 0), s.match.path.test(parsed.pathname))),
+        (!s.match.path || ((s.match.path.lastIndex = 0), s.match.path.test(parsed.pathname))) &&
+        Object.entries(s.match.query ?? {}).every(([name, value]) => parsed.searchParams.get(name) === value),
     );
     if (script) {
       if (--script.left <= 0) scripted.splice(scripted.indexOf(script), 1);

@@ -34,6 +34,8 @@ export const COPY_TABLES: readonly CopyTable[] = [
   { name: 'metric_totals', key: ['metric', 'labels'] },
   { name: 'thread_settings', key: ['thread_key'] },
   { name: 'similar_threads', key: ['id'], generatedId: true },
+  { name: 'similar_terms', key: ['repository', 'term'] },
+  { name: 'similar_corpus', key: ['repository'] },
   { name: 'similar_backfill', key: ['repository'] },
   { name: 'repository_files', key: ['repository', 'path'] },
 ];

@@ -178,6 +178,11 @@ export interface ThreadStore {
 export interface SimilarStore {
   /** Adds the thread or replaces its indexed version, unless the indexed one is newer (by updated_at). */
   indexThread(thread: IndexedThread): Promise<void>;
+  /**
+   * indexThread for a batch in one transaction (a page of the backfill), and the backfill's progress with
+   * it when given; returns how many threads were added or replaced.
+   */
+  indexThreads(threads: IndexedThread[], backfill?: Omit<BackfillState, 'updated_at'>): Promise<number>;
   /** The best matches in `query.repository`, best first, at most `query.limit`. */
   search(query: SimilarQuery): Promise<SimilarMatch[]>;
   /** hls's latest valid analysis of each of these threads of the repository that has one. */

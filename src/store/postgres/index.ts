@@ -5,7 +5,6 @@ import type { QueueStore, Store } from '../store.js';
 import { postgresAdmin } from './admin.js';
 import { postgresCache } from './cache.js';
 import { postgresThreads } from './threads.js';
-import { notBuiltYet } from '../sqlite/index.js';
 import { databaseClock, offsetFrom, SERVER_NOW_MS } from './clock.js';
 import { connectOptions, type Sql } from './connect.js';
 import { asStoreError, translatingErrors } from './errors.js';
@@ -13,6 +12,7 @@ import { postgresLedger } from './ledger.js';
 import { postgresLimits } from './limits.js';
 import { identify, migrate, notHls, POSTGRES_SCHEMA_VERSION, type DatabaseOwner } from './migrate.js';
 import { postgresQueue } from './queue.js';
+import { postgresSimilar } from './similar.js';
 import { postgresWorkers } from './workers.js';
 
 export { POSTGRES_SCHEMA_VERSION } from './migrate.js';
@@ -37,14 +37,7 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
       ledger: translatingErrors(postgresLedger(sql), location),
       limits: translatingErrors(postgresLimits(sql), location),
       cache: translatingErrors(postgresCache(sql), location),
-      similar: notBuiltYet(
-        'indexThread',
-        'search',
-        'assessments',
-        'indexedCount',
-        'backfillState',
-        'saveBackfillState',
-      ),
+      similar: translatingErrors(postgresSimilar(sql), location),
       threads: translatingErrors(postgresThreads(sql), location),
       workers: translatingErrors(postgresWorkers(sql), location),
       admin: translatingErrors(postgresAdmin(sql), location),

@@ -9,6 +9,7 @@ export const LOCKS = {
   budget: 2,
   writeSlot: 3,
   worker: 4,
+  similarIndex: 5,
 } as const;
 
 /** Holds a lock until the transaction ends; `key` narrows it (one token's write slots, one worker id). */

@@ -172,7 +172,7 @@ export function postgresQueue(sql: Sql, listenTarget: { url: string; options: Co
 }
 
 /** Any number of values as one JSON parameter, where a list of bind parameters stops at 65,535. */
-const texts = (sql: Sql, values: string[]) =>
+export const texts = (sql: Sql, values: string[]) =>
   sql`(SELECT value FROM jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb) AS value)`;
 const ids = (sql: Sql, values: number[]) =>
   sql`(SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb) AS value)`;

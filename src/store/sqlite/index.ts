@@ -50,6 +50,7 @@ import { requeueEvents, selectForReplay } from './replay.js';
 import { readReport } from './report.js';
 import { rescueExpiredLeases } from './rescue.js';
 import { resumePauses } from './resume.js';
+import { sqliteSimilar } from './similar.js';
 import { readStats } from './stats.js';
 import { ignoredThread, setThreadIgnored } from './threads.js';
 import { registerWorker, workerHeartbeat, workerStopped } from './workers.js';
@@ -165,22 +166,10 @@ function sqliteStore(db: Db, path: string): Store {
     limits,
     cache,
     threads,
-    similar: notBuiltYet('indexThread', 'search', 'assessments', 'indexedCount', 'backfillState', 'saveBackfillState'),
+    similar: sqliteSimilar(db, now),
     workers,
     admin,
     clock: now,
     close: async () => void db.close(),
   };
-}
-
-// Issue 12 scaffolding, replaced by the helpers' implementations before it reaches a release.
-export function notBuiltYet<K extends string>(...names: K[]): Record<K, () => never> {
-  return Object.fromEntries(
-    names.map((name) => [
-      name,
-      () => {
-        throw new Error(`${name} is not built yet`);
-      },
-    ]),
-  ) as Record<K, () => never>;
 }
