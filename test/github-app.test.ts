@@ -3,7 +3,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { FakeAppOptions, FakeGitHubOptions } from '../src/simulators/github.js';
-import { storeCreated, storedText } from './helpers/backend.js';
+import { itOn, storeCreated, storedText } from './helpers/backend.js';
 import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 import { REPO, seedIssue, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
@@ -199,25 +199,29 @@ describe('hls as a GitHub App', () => {
     notes.push(`[github-app] two installations: ${requestsPerInstallation(s)}`);
   });
 
-  it('doctor names each permission the installation lacks', async () => {
-    s = await appStage({
-      installations: [{ id: 11, repositories: [REPO], permissions: { issues: 'write', pull_requests: 'read' } }],
-    });
-    const doctor = await runHls(['doctor', '--json'], { env: s.env });
-    const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks;
-    expect(checks.find((c) => c.name === 'github app')).toMatchObject({
-      status: 'ok',
-      detail: expect.stringContaining(BOT),
-    });
-    const installation = checks.filter((c) => c.name === `github app ${REPO}`);
-    expect(installation.map((c) => [c.status, c.detail.split(' (')[0]])).toEqual([
-      ['fail', 'installation 11 lacks pull_requests: write'],
-      ['fail', 'installation 11 lacks metadata: read'],
-      ['fail', 'installation 11 lacks actions: read'],
-    ]);
-    expect(doctor.code).not.toBe(0);
-    expectNoSecrets(s, doctor);
-  });
+  itOn('sqlite', "doctor's App checks ask GitHub; the database is a bystander")(
+    'doctor names each permission the installation lacks',
+    async () => {
+      s = await appStage({
+        installations: [{ id: 11, repositories: [REPO], permissions: { issues: 'write', pull_requests: 'read' } }],
+      });
+      const doctor = await runHls(['doctor', '--json'], { env: s.env });
+      const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; status: string; detail: string }[] })
+        .checks;
+      expect(checks.find((c) => c.name === 'github app')).toMatchObject({
+        status: 'ok',
+        detail: expect.stringContaining(BOT),
+      });
+      const installation = checks.filter((c) => c.name === `github app ${REPO}`);
+      expect(installation.map((c) => [c.status, c.detail.split(' (')[0]])).toEqual([
+        ['fail', 'installation 11 lacks pull_requests: write'],
+        ['fail', 'installation 11 lacks metadata: read'],
+        ['fail', 'installation 11 lacks actions: read'],
+      ]);
+      expect(doctor.code).not.toBe(0);
+      expectNoSecrets(s, doctor);
+    },
+  );
 
   it("recover redelivers what the App's own webhook log has and the database lacks", async () => {
     const delivery = (id: number, guid: string) => ({
@@ -255,21 +259,24 @@ describe('hls as a GitHub App', () => {
     expectNoSecrets(s, recover);
   });
 
-  it('refuses a token and an App together, or half an App, with one line and 78', async () => {
-    s = await appStage(
-      {},
-      { config: { github: { token: 'ghp_x', app: { id: APP_ID, private_key: '${HLS_GITHUB_APP_PRIVATE_KEY}' } } } },
-    );
-    const both = await runHls(['worker', '--once'], { env: s.env });
-    expect(both.code).toBe(78);
-    expect(both.stderr).toMatch(/^error: config .*: github: set token or app \(a GitHub App\), not both\n$/);
-    const { HLS_GITHUB_APP_PRIVATE_KEY: _unset, ...withoutKey } = s.env;
-    await s.close();
-    s = await appStage();
-    const half = await runHls(['worker', '--once'], { env: { ...withoutKey, HLS_CONFIG: s.config } });
-    expect(half.code).toBe(78);
-    expect(half.stderr).toMatch(
-      /github\.app: set private_key \(e\.g\. \$\{HLS_GITHUB_APP_PRIVATE_KEY\}: is the variable set\?\) or private_key_file\n$/,
-    );
-  });
+  itOn('sqlite', 'the config is refused before the database is opened')(
+    'refuses a token and an App together, or half an App, with one line and 78',
+    async () => {
+      s = await appStage(
+        {},
+        { config: { github: { token: 'ghp_x', app: { id: APP_ID, private_key: '${HLS_GITHUB_APP_PRIVATE_KEY}' } } } },
+      );
+      const both = await runHls(['worker', '--once'], { env: s.env });
+      expect(both.code).toBe(78);
+      expect(both.stderr).toMatch(/^error: config .*: github: set token or app \(a GitHub App\), not both\n$/);
+      const { HLS_GITHUB_APP_PRIVATE_KEY: _unset, ...withoutKey } = s.env;
+      await s.close();
+      s = await appStage();
+      const half = await runHls(['worker', '--once'], { env: { ...withoutKey, HLS_CONFIG: s.config } });
+      expect(half.code).toBe(78);
+      expect(half.stderr).toMatch(
+        /github\.app: set private_key \(e\.g\. \$\{HLS_GITHUB_APP_PRIVATE_KEY\}: is the variable set\?\) or private_key_file\n$/,
+      );
+    },
+  );
 });

@@ -15,8 +15,8 @@ import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js'
 const WORKERS = 4;
 /**
  * github.pacing: at least 200 ms apart, at most 12 per 3 s and 30 per 12 s (GitHub: 1 s, 80/min, 500/h).
- * The fake's tolerance of half the interval, 100 ms, covers the delay between a process taking its slot
- * and its request arriving, on a loaded machine (up to ~30 ms seen with 2 cores).
+ * The burst test checks the interval on the writes' arrival, with a tolerance of half of it (100 ms) for the
+ * delay between a process taking its slot and its request arriving on a loaded machine.
  */
 const PACING = {
   enabled: true,
@@ -26,9 +26,16 @@ const PACING = {
     { max: 30, seconds: 12 },
   ],
 };
-/** The fake GitHub enforces the same numbers. */
+/**
+ * The fake GitHub enforces the windows, as GitHub enforces its secondary limits. Not the interval: GitHub's
+ * "1 s between writes" is guidance it does not refuse on, and scaled to 200 ms the slot-to-arrival delay of
+ * a loaded machine is a real part of it (the burst test saw two writes arrive 152 ms apart in CI on
+ * PostgreSQL). Such a refusal pauses every worker for a second, and the retry-after test then read that
+ * earlier pause as the scripted one's (it ended 714 ms before the scripted 403 arrived). hls keeps at
+ * least 0.5 s under each window.
+ */
 const WRITE_LIMITS = {
-  minIntervalMs: PACING.min_interval_seconds * 1000,
+  minIntervalMs: 0,
   windows: PACING.windows.map(({ max, seconds }) => ({ max, ms: seconds * 1000 })),
 };
 /** The pause of GitHub requests with the stage's token, in api_pauses. */
@@ -110,7 +117,7 @@ describe('GitHub write pacing shared by every worker process', () => {
 
     const times = writes.map((w) => w.at);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(WRITE_LIMITS.minIntervalMs / 2);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual((PACING.min_interval_seconds * 1000) / 2);
     const figures = WRITE_LIMITS.windows.map(({ max, ms }) => ({ max, ms, busiest: busiest(times, ms) }));
     for (const { max, ms, busiest: most } of figures) {
       expect(most, `writes in the busiest ${ms} ms`).toBeLessThanOrEqual(max);
@@ -151,6 +158,8 @@ describe('GitHub write pacing shared by every worker process', () => {
     const posts = s.github.writes().filter((w) => w.path === `/repos/${REPO}/issues/3/comments`);
     expect(posts.map((w) => w.status)).toEqual([403, 201]);
     expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(2000);
+    // Any other refusal would have paused the workers too, and `pause` could be that one.
+    expect(s.github.secondaryLimitAnswers).toBe(0);
 
     // The pause lasted retry-after from the refused POST (the fake's record of it: the store stamps
     // started_at when it writes the row, on PostgreSQL with the server's clock, a little later), and no
@@ -159,6 +168,5 @@ describe('GitHub write pacing shared by every worker process', () => {
     expect(pause!.started_at).toBeGreaterThanOrEqual(posts[0]!.at);
     const during = s.github.requests.filter((r) => r.at > pause!.started_at + IN_FLIGHT_MS && r.at < pause!.until_at);
     expect(during.map((r) => `${r.method} ${r.path} at ${r.at}`)).toEqual([]);
-    expect(s.github.secondaryLimitAnswers).toBe(0);
   });
 });

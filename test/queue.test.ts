@@ -484,13 +484,16 @@ describe('hls queue rejects bad input with its exit code and stores nothing', ()
     ],
   ];
 
-  it.each(bad)('%s → exit %i', async (_name, exitCode, make) => {
-    const { dir, db, bodyFile } = setup();
-    const { args, env, input } = make(dir, bodyFile);
-    const result = await runHls(args, { env: { HLS_DB: db, ...env }, input });
-    expectError(result, exitCode);
-    expect(storedCount(db)).toBe(0);
-  });
+  itOn('sqlite', 'bad input is refused before the database is opened').each(bad)(
+    '%s → exit %i',
+    async (_name, exitCode, make) => {
+      const { dir, db, bodyFile } = setup();
+      const { args, env, input } = make(dir, bodyFile);
+      const result = await runHls(args, { env: { HLS_DB: db, ...env }, input });
+      expectError(result, exitCode);
+      expect(storedCount(db)).toBe(0);
+    },
+  );
 
   it('accepts a delivery id of exactly 64 characters (the bound of the rule above)', async () => {
     const { db, bodyFile } = setup();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type FakeDelivery, type FakeHook } from '../src/simulators/github.js';
 import { itChecksTheToken, setupGitHub, type GitHubSetup, type GitHubSetupOptions } from './helpers/github-config.js';
-import { storedText } from './helpers/backend.js';
+import { itOn, storedText } from './helpers/backend.js';
 import { query, runHls } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 
@@ -345,7 +345,9 @@ describe('hls recover', () => {
     expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(240);
   });
 
-  it('--pace-ms is not in the help', async () => {
+  const itOnArguments = itOn('sqlite', 'the help and argument checks come before the database is read');
+
+  itOnArguments('--pace-ms is not in the help', async () => {
     const s = await setup();
     const help = await runHls(['recover', '--help'], { env: s.env });
     expect(help.code).toBe(0);
@@ -353,7 +355,7 @@ describe('hls recover', () => {
     expect(help.stdout).not.toContain('pace');
   });
 
-  it('usage errors: --hook-id without a scope, --repo with --org, no repository at all (64)', async () => {
+  itOnArguments('usage errors: --hook-id without a scope, --repo with --org, no repository at all (64)', async () => {
     const s = await setup({ repositories: [] });
     const noScope = await recover(s, '--hook-id', '3');
     expect(noScope.code).toBe(64);
