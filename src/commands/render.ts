@@ -6,6 +6,7 @@ import { loadSystemPrompt } from '../pipeline/prompt.js';
 import { triagePayload } from '../pipeline/payload.js';
 import { services } from '../pipeline/services.js';
 import { preparePrompt } from '../pipeline/triage.js';
+import { repositorySettings } from '../repository-settings/effective.js';
 import { commandContext, withStore, type GlobalOptions } from './command-context.js';
 import { printJson, printLines } from './format.js';
 
@@ -33,8 +34,9 @@ export async function runRender(ref: string, flags: RenderFlags): Promise<number
     if (!subject)
       throw new CliError(`event ${event.id} has no issue, pull request or release in its payload`, EXIT.DATA);
     const access = services(config, log, store).github;
+    const { repository } = await repositorySettings({ config, repo, store, access, log });
     const { choice, prompt } = await Promise.resolve(access?.forRepository(repo.name))
-      .then((github) => preparePrompt(spec, { event, payload, config, store }, repo, subject, github))
+      .then((github) => preparePrompt(spec, { event, payload, config, store }, repository, subject, github))
       .catch((error: unknown) => {
         if (!isGitHubFailure(error)) throw error;
         throw new CliError(`render: ${describeGitHubError(error, 'check the token and its access')}`, EXIT.UNAVAILABLE);
