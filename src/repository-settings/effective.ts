@@ -1,4 +1,5 @@
 import type { GitHubAccess } from '../clients/github-access.js';
+import { githubToken } from '../clients/github.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { DEFAULT_ACTIONS } from '../pipeline/handlers/specs.js';
@@ -14,7 +15,7 @@ import {
   type OperatorSettings,
 } from './narrow.js';
 
-export const NO_GITHUB_CLIENT = 'no GitHub token or App configured';
+const NO_GITHUB_CLIENT = 'no GitHub token or App configured';
 
 /** The ceiling a repository's file narrows: its config entry, the global filters, the handlers' default actions. */
 export function operatorSettingsOf(config: LoadedConfig, repo: RepositoryConfig): OperatorSettings {
@@ -33,8 +34,7 @@ export async function repositorySettings(args: {
   log: Logger;
 }): Promise<NarrowedSettings> {
   const { config, repo, store, access, log } = args;
-  const operator = operatorSettingsOf(config, repo);
-  if (!access) return operatorSettings(operator, { state: 'not read', reason: NO_GITHUB_CLIENT });
+  if (!access) return unreadSettings(config, repo);
   const file = await currentSettingsFile({
     store,
     github: () => access.forRepository(repo.name),
@@ -42,7 +42,7 @@ export async function repositorySettings(args: {
     ttlMs: config.github.settings_file_ttl_seconds * 1000,
     log,
   });
-  return narrowSettings(operator, file);
+  return narrowSettings(operatorSettingsOf(config, repo), file);
 }
 
 /** Logs a file that is invalid or has ignored keys, once per version of it (across every process). */
@@ -61,4 +61,30 @@ export async function warnOncePerVersion(
       ...(file.state === 'valid' ? { ignored: file.ignored } : { invalid: file.reason }),
     });
   }
+}
+
+/**
+ * The settings as the database last had them, without asking GitHub (`hls show`); undefined while the
+ * file was never read.
+ */
+export async function storedRepositorySettings(args: {
+  config: LoadedConfig;
+  repo: RepositoryConfig;
+  store: Store;
+  env: NodeJS.ProcessEnv;
+}): Promise<NarrowedSettings | undefined> {
+  const { config, repo, store, env } = args;
+  if (!hasGitHubClient(config, env)) return unreadSettings(config, repo);
+  const stored = await store.cache.repositoryFile(repo.name, SETTINGS_PATH);
+  return stored && narrowSettings(operatorSettingsOf(config, repo), stored);
+}
+
+/** Whether a GitHub token or App is configured (without reading an App's key file). */
+export function hasGitHubClient(config: LoadedConfig, env: NodeJS.ProcessEnv): boolean {
+  return config.github.app !== undefined || githubToken(config, env) !== undefined;
+}
+
+/** The operator's settings alone: without a GitHub client no file is read. */
+export function unreadSettings(config: LoadedConfig, repo: RepositoryConfig): NarrowedSettings {
+  return operatorSettings(operatorSettingsOf(config, repo), { state: 'not read', reason: NO_GITHUB_CLIENT });
 }

@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 
 /** The most bytes of .github/hls.yml read; a larger file is invalid as a whole. */
 export const MAX_SETTINGS_BYTES = 16 * 1024;
@@ -28,10 +28,13 @@ export function readSettingsTree(content: string): SettingsTree {
   }
   let tree: unknown;
   try {
-    const document = parseDocument(content, { logLevel: 'silent', uniqueKeys: true });
-    const problem = document.errors[0] ?? document.warnings[0];
+    const documents = parseAllDocuments(content, { logLevel: 'silent', uniqueKeys: true });
+    if (!Array.isArray(documents)) return { tree: {} }; // nothing but comments
+    if (documents.length > 1) return { invalid: 'not valid YAML: more than one document' };
+    const document = documents[0];
+    const problem = document?.errors[0] ?? document?.warnings[0];
     if (problem) return { invalid: `not valid YAML: ${firstLine(problem.message)}` };
-    tree = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    tree = document?.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     // The yaml library throws a ReferenceError for an alias bomb or an alias without its anchor.
     return { invalid: `not valid YAML: ${firstLine((error as Error).message)}` };
