@@ -58,13 +58,13 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
   const operatorRepo = repositoryConfig(config, event.repository);
   const routed = routingSkipReason({ event, repo: operatorRepo, defaultActions: spec.defaultActions });
   if (routed) return { skipped: routed };
-  const payload = triagePayload(spec.payload, context.payload);
   const made = services(config, log, store);
   const settings = await repositorySettings({ config, repo: operatorRepo!, store, access: made.github, log });
   await warnOncePerVersion(store, log, operatorRepo!.name, settings);
   const repo = settings.repository;
   const narrowed = routingSkipReason({ event, repo, defaultActions: spec.defaultActions });
   if (narrowed) return { skipped: `${narrowed} (${describeSource(settings.file)})` };
+  const payload = triagePayload(spec.payload, context.payload);
   const login = await botLogin(store, config, made);
   const thread: ThreadRun = { spec, context: { ...context, payload }, repo, made, login };
   const unheard = senderSkipReason(event, config, login);
