@@ -132,8 +132,11 @@ const eventRow = (db: string, id: number) =>
     id,
   )[0]!;
 const promptOf = (db: string, id: number) =>
-  query<{ prompt: string }>(db, 'SELECT claude_prompt AS prompt FROM claude_analyses WHERE webhook_id = ? ORDER BY id', id).at(-1)
-    ?.prompt;
+  query<{ prompt: string }>(
+    db,
+    'SELECT claude_prompt AS prompt FROM claude_analyses WHERE webhook_id = ? ORDER BY id',
+    id,
+  ).at(-1)?.prompt;
 const contentsRequests = (st: Stage, repository: string): RecordedRequest[] =>
   st.github.requests.filter(
     (r) => r.method === 'GET' && decodeURIComponent(r.path) === `/repos/${repository}/contents/${PATH}`,

@@ -51,14 +51,17 @@ export async function runConfigShow(flags: ConfigShowFlags, env: NodeJS.ProcessE
     printJson(report);
     return EXIT.OK;
   }
+  const { file } = settings;
+  const ignored = file.state === 'valid' ? file.ignored : [];
   printLines([
     `repository  ${repo.name}${repo.enabled ? '' : ' (disabled)'}`,
-    `file        ${report.file.summary}`,
+    `file        ${file.state === 'valid' && ignored.length > 0 ? `${describeSettingsFile({ ...file, ignored: [] })}; ignored keys below` : report.file.summary}`,
     '',
     ...table(
       ['setting', 'value', 'from'],
       Object.entries(report.settings).map(([key, setting]) => [key, formatValue(setting.value), setting.source]),
     ),
+    ...(ignored.length > 0 ? ['', 'ignored', ...ignored.map((reason) => `  ${reason}`)] : []),
   ]);
   return EXIT.OK;
 }

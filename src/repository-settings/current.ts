@@ -19,6 +19,8 @@ export async function currentSettingsFile(args: {
   repository: string;
   ttlMs: number;
   log: Logger;
+  /** A failed request is thrown rather than logged. */
+  strict?: boolean;
 }): Promise<RepositoryFile | undefined> {
   const { store, github, repository, log } = args;
   const stored = await store.cache.repositoryFile(repository, SETTINGS_PATH);
@@ -40,6 +42,7 @@ export async function currentSettingsFile(args: {
       });
     }
   } catch (error) {
+    if (args.strict) throw error;
     log.warn(
       `${SETTINGS_PATH} of ${repository} not read: using ${stored ? 'the stored version' : "the operator's settings"}`,
       {

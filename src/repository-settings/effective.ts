@@ -32,8 +32,10 @@ export async function repositorySettings(args: {
   store: Store;
   access: GitHubAccess | undefined;
   log: Logger;
+  /** A failed request throws instead of keeping what the database has (hls render). */
+  strict?: boolean;
 }): Promise<NarrowedSettings> {
-  const { config, repo, store, access, log } = args;
+  const { config, repo, store, access, log, strict } = args;
   if (!access) return unreadSettings(config, repo);
   const file = await currentSettingsFile({
     store,
@@ -41,6 +43,7 @@ export async function repositorySettings(args: {
     repository: repo.name,
     ttlMs: config.github.settings_file_ttl_seconds * 1000,
     log,
+    strict,
   });
   return narrowSettings(operatorSettingsOf(config, repo), file);
 }
