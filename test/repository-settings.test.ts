@@ -295,6 +295,19 @@ describe('.github/hls.yml', () => {
     const unknown = await runHls(['config', 'show', '--repo', 'someone/else'], { env: s.env });
     expect(unknown.code).toBe(64);
     expect(unknown.stderr).toBe('error: repository someone/else is not in the config (repositories[].name)\n');
+    // Without a GitHub token or App no file is read: the operator's settings, said so.
+    const unread = json<Shown>(
+      await runHls(['config', 'show', '--repo', WIDGETS, '--json'], { env: { HLS_CONFIG: s.config } }),
+    );
+    expect(unread.file).toEqual({
+      state: 'not read',
+      reason: 'no GitHub token or App configured',
+      summary: ".github/hls.yml not read (no GitHub token or App configured): the operator's settings only",
+    });
+    expect(unread.settings.events).toEqual({
+      value: ['issues', 'issue_comment', 'pull_request'],
+      source: 'operator config',
+    });
     // Still within the TTL: config show read the database's copies, not GitHub.
     for (const repository of [WIDGETS, GADGETS, GIZMOS]) expect(contentsRequests(s, repository)).toHaveLength(1);
 
