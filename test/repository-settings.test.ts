@@ -284,14 +284,15 @@ describe('.github/hls.yml', () => {
       daily_budget_usd: { value: 5, source: 'operator config' },
       guidance: { value: 'GADGETS-GUIDANCE', source: gadgetsFile },
     });
-    const widgetsShown = await runHls(['config', 'show', '--repo', WIDGETS], { env: s.env });
-    expect(widgetsShown.code).toBe(0);
-    expect(widgetsShown.stdout).toContain(`file        ${PATH}@${sha7(NARROWING)} is valid\n`);
-    expect(widgetsShown.stdout).toMatch(new RegExp(`\\nmin_body_length +60 +${PATH}@${sha7(NARROWING)}\\n`));
-    const gizmosShown = json<Shown>(await runHls(['config', 'show', '--repo', GIZMOS, '--json'], { env: s.env }));
-    expect(gizmosShown.file).toMatchObject({ state: 'invalid', reason: GIZMOS_INVALID });
-    expect(gizmosShown.settings.min_body_length).toEqual({ value: 20, source: 'default' });
-    expect(gizmosShown.settings.guidance).toEqual({ value: null, source: 'default' });
+    // The text form, of the invalid file: the reason, and every setting the operator's.
+    const gizmosShown = await runHls(['config', 'show', '--repo', GIZMOS], { env: s.env });
+    expect(gizmosShown.code).toBe(0);
+    expect(gizmosShown.stdout).toContain(
+      `file        ${PATH}@${sha7(INVALID)} is invalid (${GIZMOS_INVALID}): the operator's settings stay in force\n`,
+    );
+    expect(gizmosShown.stdout).toMatch(/\nmin_body_length +20 +default\n/);
+    expect(gizmosShown.stdout).toMatch(/\nguidance +- +default\n/);
+    expect(gizmosShown.stdout).not.toContain(`.github/hls.yml@${sha7(INVALID)}\n`);
     const unknown = await runHls(['config', 'show', '--repo', 'someone/else'], { env: s.env });
     expect(unknown.code).toBe(64);
     expect(unknown.stderr).toBe('error: repository someone/else is not in the config (repositories[].name)\n');
