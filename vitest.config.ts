@@ -25,6 +25,7 @@ const ON_BOTH_BACKENDS = [
   'related-issues',
   'relay',
   'report',
+  'repository-settings',
   'resume',
   'stats-replay-show',
   'worker',
@@ -33,8 +34,8 @@ const ON_BOTH_BACKENDS = [
 
 /*
  * Left out of the postgres project, one reason each:
- * - config, duration, error-classes, sanitize, intake-json-depth, docs-links, comment-command-parse: pure
- *   in-process code, no database.
+ * - config, duration, error-classes, sanitize, intake-json-depth, docs-links, comment-command-parse,
+ *   repository-settings-narrow: pure in-process code, no database.
  * - corpus: the handlers' reading of 329 real payloads; the store side is what pipeline/handlers cover.
  * - operator-errors: argument and config validation; the database is a bystander.
  * - operator-files: the shipped systemd units, scripts and examples.

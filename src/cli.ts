@@ -248,6 +248,30 @@ function buildProgram(run: (action: () => Promise<number> | number) => Promise<v
     );
 
   program
+    .command('config')
+    .description('what hls runs with: the config as it applies to a repository')
+    .command('show')
+    .description(
+      "a repository's effective settings: the operator's config narrowed by the repository's .github/hls.yml",
+    )
+    .requiredOption('--repo <owner/repo>', 'a repository of the config (repositories[].name)')
+    .option('--json', 'print { repository, file, settings: { key: { value, source } } } as JSON')
+    .addHelpText(
+      'after',
+      '\nEach setting says where it came from: operator config, default, or .github/hls.yml@<sha7>; then the\n' +
+        "file's ignored keys with their reasons, or why the file is invalid. The file is asked of GitHub again\n" +
+        'once older than github.settings_file_ttl_seconds (a 304 costs no rate limit); without a GitHub token\n' +
+        'or App no file is read.\n' +
+        'Exit: 0 shown, 64 usage or a repository not in the config, 66 no database, 75 database busy, 78 config.\n',
+    )
+    .action((_options, command: Command) =>
+      run(async () => {
+        const { runConfigShow } = await import('./commands/config-show.js');
+        return runConfigShow(command.optsWithGlobals());
+      }),
+    );
+
+  program
     .command('recover')
     .description("redeliver, from the webhooks' GitHub delivery logs, the deliveries missing from the database")
     .addOption(

@@ -110,6 +110,7 @@ const at = (path: string, value: unknown): unknown =>
 const TIMER_SETTINGS: [path: string, min: number, max: number][] = [
   ['github.timeout_seconds', 1, 3600],
   ['github.label_cache_seconds', 0, 604_800],
+  ['github.settings_file_ttl_seconds', 0, 86_400],
   ['github.pacing.min_interval_seconds', 0, 3600],
   ['github.pacing.max_wait_seconds', 1, 3600],
   ['claude.timeout_seconds', 1, 3600],

@@ -68,11 +68,12 @@ describe('hls doctor', () => {
     const s = await setup();
     const result = await doctor(fullEnv(s), '--hooks', EXAMPLE_HOOKS);
     expect(result.code).toBe(0);
-    expect(lines(result).map((line) => line.slice(0, 5))).toEqual(Array(7 + DATABASE_CHECKS.length).fill('OK   '));
+    expect(lines(result).map((line) => line.slice(0, 5))).toEqual(Array(8 + DATABASE_CHECKS.length).fill('OK   '));
     expect(lines(result).map((line) => line.slice(5, line.indexOf(': ')))).toEqual([
       'config',
       ...DATABASE_CHECKS,
       'github token',
+      'repository settings',
       'anthropic key',
       'hooks file',
       'hook github body',
@@ -96,8 +97,17 @@ describe('hls doctor', () => {
       `OK   anthropic key: accepted by ${s.anthropic.url} (model claude-sonnet-5-5)`,
     );
 
-    // Reads only: GET /user and GET /rate_limit on GitHub, GET /v1/models on Anthropic, nothing else.
-    expect(s.github.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /user', 'GET /rate_limit']);
+    expect(lineOf(result, 'repository settings')).toBe(
+      'OK   repository settings: 1 repository: 0 with a valid .github/hls.yml, 1 without one',
+    );
+
+    // Reads only: GET /user, GET /rate_limit and the repository's settings file on GitHub, GET /v1/models
+    // on Anthropic, nothing else.
+    expect(s.github.requests.map((r) => `${r.method} ${decodeURIComponent(r.path)}`)).toEqual([
+      'GET /user',
+      'GET /rate_limit',
+      'GET /repos/octo-org/widgets/contents/.github/hls.yml',
+    ]);
     expect(s.anthropic.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/models']);
     expectNoSecrets(result, 'ghp_test', 'sk-ant-test');
   });
@@ -262,7 +272,7 @@ describe('hls doctor', () => {
       checks: { name: string; status: string; detail: string }[];
     };
     expect(report.ok).toBe(false);
-    expect(report.checks).toHaveLength(12);
+    expect(report.checks).toHaveLength(13);
     for (const check of report.checks) {
       expect(Object.keys(check)).toEqual(['name', 'status', 'detail']);
       expect(check.status).toBe(check.name === 'database mode' ? 'fail' : 'ok');

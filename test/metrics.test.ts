@@ -61,6 +61,7 @@ function githubRoute(method: string, path: string): string {
   const route = path
     .replace(/^\/repos\/[^/]+\/[^/]+/, '/repos/{owner}/{repo}')
     .replace(/\/labels\/[^/]+/, '/labels/{name}')
+    .replace(/\/contents\/.+$/, '/contents/{path}')
     .replace(/\/\d+(?=\/|$)/g, '/{id}');
   return `${method} ${route}`;
 }

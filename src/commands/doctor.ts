@@ -5,6 +5,7 @@ import { checkPostgres } from '../doctor/checks/postgres.js';
 import { checkGitHub } from '../doctor/checks/github.js';
 import { checkFrontDoor } from '../doctor/checks/front-door.js';
 import { checkHooksFile } from '../doctor/checks/hooks-file.js';
+import { checkRepositorySettings } from '../doctor/checks/repository-settings.js';
 import { guarded } from '../doctor/check.js';
 import type { DoctorFlags } from '../doctor/flags.js';
 import { Report } from '../doctor/report.js';
@@ -41,6 +42,7 @@ export async function runDoctor(flags: DoctorFlags, env: NodeJS.ProcessEnv = pro
     report.add(...(await guarded('database', () => checkDatabase(database))));
   }
   report.add(...(await guarded('github token', () => checkGitHub(context, env))));
+  report.add(...(await guarded('repository settings', () => checkRepositorySettings(context, env))));
   report.add(...(await guarded('anthropic key', () => checkAnthropic(context, env))));
   report.add(...(await guarded('hooks file', () => checkHooksFile(flags.hooks))));
   report.add(...(await guarded('allowlist', () => checkFrontDoor(context, env))));

@@ -6,6 +6,7 @@ import { loadSystemPrompt } from '../pipeline/prompt.js';
 import { triagePayload } from '../pipeline/payload.js';
 import { services } from '../pipeline/services.js';
 import { preparePrompt } from '../pipeline/triage.js';
+import { repositorySettings } from '../repository-settings/effective.js';
 import { commandContext, withStore, type GlobalOptions } from './command-context.js';
 import { printJson, printLines } from './format.js';
 
@@ -33,8 +34,12 @@ export async function runRender(ref: string, flags: RenderFlags): Promise<number
     if (!subject)
       throw new CliError(`event ${event.id} has no issue, pull request or release in its payload`, EXIT.DATA);
     const access = services(config, log, store).github;
-    const { choice, prompt } = await Promise.resolve(access?.forRepository(repo.name))
-      .then((github) => preparePrompt(spec, { event, payload, config, store }, repo, subject, github))
+    // Strict: a settings file GitHub does not give is an error here, not a warning.
+    const { choice, prompt } = await repositorySettings({ config, repo, store, access, log, strict: true })
+      .then(async ({ repository }) => {
+        const github = await access?.forRepository(repo.name);
+        return preparePrompt(spec, { event, payload, config, store }, repository, subject, github);
+      })
       .catch((error: unknown) => {
         if (!isGitHubFailure(error)) throw error;
         throw new CliError(`render: ${describeGitHubError(error, 'check the token and its access')}`, EXIT.UNAVAILABLE);

@@ -1,5 +1,11 @@
+import type { LoadedConfig } from '../config/load.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { OfferedThread } from '../pipeline/related.js';
+import { repositoryConfig } from '../pipeline/filter.js';
+import { describeSettingsFile } from '../repository-settings/describe.js';
+import { storedRepositorySettings } from '../repository-settings/effective.js';
+import { SETTINGS_PATH } from '../repository-settings/narrow.js';
+import type { Store } from '../store/store.js';
 import type { EventRow, LedgerEntry } from '../store/types.js';
 import { commandContext, withStore, type GlobalOptions } from './command-context.js';
 import { formatMs, isoTime, printJson, printLines, table } from './format.js';
@@ -11,7 +17,8 @@ export interface ShowFlags extends GlobalOptions {
 
 /** `hls show ID|DELIVERY`: one event with its status history, last error and a payload summary. */
 export async function runShow(ref: string, flags: ShowFlags): Promise<number> {
-  return withStore(commandContext(flags).database, async (store) => {
+  const { config, database } = commandContext(flags);
+  return withStore(database, async (store) => {
     const event = await store.queue.find(ref);
     if (!event) throw new CliError(`no event with id or delivery "${ref}"`, EXIT.NO_INPUT);
     if (flags.payload) {
@@ -19,10 +26,12 @@ export async function runShow(ref: string, flags: ShowFlags): Promise<number> {
       process.stdout.write(event.payload);
       return EXIT.OK;
     }
+    const settings = await settingsLine(config, store, event);
     const history = await store.queue.history(event.id);
     const calls = await store.ledger.eventLedger(event.id);
     const report = {
       ...eventSummary(event),
+      repository_settings: settings,
       analyses: await store.ledger.analysisTotals(event.id),
       calls: calls.map(({ similar_offered, analysis_json, ...call }) => ({
         ...call,
@@ -51,6 +60,7 @@ export async function runShow(ref: string, flags: ShowFlags): Promise<number> {
       `payload     ${report.payload.bytes} bytes  sha256 ${event.payload_sha256}${report.payload.title ? `  "${report.payload.title}"` : ''}`,
       ...(report.payload.url ? [`url         ${report.payload.url}`] : []),
       `sender      ${event.sender_login ?? '-'} (${event.sender_type ?? '-'})`,
+      ...(settings ? [`settings    ${settings.line}`] : []),
       `analyses    ${report.analyses.analyses}  tokens ${report.analyses.tokens}  cost $${report.analyses.cost_usd.toFixed(4)}`,
       ...calls.flatMap((call) => [callLine(call), ...relatedLines(relatedOfCall(call))]),
       '',
@@ -68,6 +78,19 @@ export async function runShow(ref: string, flags: ShowFlags): Promise<number> {
     ]);
     return EXIT.OK;
   });
+}
+
+/**
+ * The repository's .github/hls.yml as the database last had it (as it applies now, not necessarily when
+ * the event ran); null for a repository that is not configured.
+ */
+async function settingsLine(config: LoadedConfig, store: Store, event: EventRow) {
+  const repo = repositoryConfig(config, event.repository);
+  if (!repo) return null;
+  const settings = await storedRepositorySettings({ config, repo, store, env: process.env });
+  if (!settings)
+    return { state: 'not read yet', line: `${SETTINGS_PATH} not read yet (a worker reads it at the next event)` };
+  return { ...settings.file, line: describeSettingsFile(settings.file) };
 }
 
 /** One model call; `sent` and `unsettled` ones are counted at their worst case. */

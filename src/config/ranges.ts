@@ -21,5 +21,6 @@ export const RANGES = {
   spendLimitRecheck: { min: SECOND, max: DAY },
   debounce: { min: 0, max: DAY },
   labelCache: { min: 0, max: 7 * DAY },
+  settingsFileTtl: { min: 0, max: DAY },
   redeliveryPace: { min: 0, max: 60 * SECOND },
 } as const satisfies Record<string, MsRange>;

@@ -113,6 +113,8 @@ export const configSchema = z.strictObject({
       /** The login hls posts as; learned once from the token (GET /user) when not set. */
       bot_login: z.string().min(1).optional(),
       label_cache_seconds: seconds(RANGES.labelCache).default(3600),
+      /** How long a repository's .github/hls.yml is used before GitHub is asked again (conditionally). */
+      settings_file_ttl_seconds: seconds(RANGES.settingsFileTtl).default(300),
       /** Per request (and each of its retries): a GitHub that accepts connections but never answers gives up. */
       timeout_seconds: seconds(RANGES.requestTimeout).default(30),
       /** Shared by every hls process using the token (GitHub's documented limits are the defaults). */

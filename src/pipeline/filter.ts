@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
+import type { EffectiveRepository } from '../repository-settings/narrow.js';
 import type { EventRow, IgnoredThread } from '../store/types.js';
 import { capText, NAME_CHARS } from './cap.js';
 
@@ -66,7 +67,8 @@ export function senderSkipReason(event: EventRow, config: LoadedConfig, botLogin
 export function skipReason(args: {
   event: EventRow;
   config: LoadedConfig;
-  repo: RepositoryConfig | undefined;
+  /** The repository's effective settings (its .github/hls.yml narrowing the operator's). */
+  repo: EffectiveRepository | undefined;
   defaultActions: string[];
   botLogin: string | undefined;
   subject: Subject | undefined;
@@ -75,7 +77,7 @@ export function skipReason(args: {
   /** Set when a maintainer told hls to leave the event's thread alone (`/hls ignore`). */
   ignoredThread?: IgnoredThread;
 }): string | null {
-  const { event, config, subject } = args;
+  const { event, config, subject, repo } = args;
   const routed = routingSkipReason(args) ?? senderSkipReason(event, config, args.botLogin);
   if (routed) return routed;
   if (args.ignoredThread) {
@@ -87,8 +89,8 @@ export function skipReason(args: {
     return `opted out with label ${config.filters.opt_out_label}`;
   }
   if (subject.draft && config.filters.skip_drafts) return 'draft pull request';
-  if (args.writtenText !== null && args.writtenText.trim().length < config.filters.min_body_length) {
-    return `body shorter than ${config.filters.min_body_length} characters`;
+  if (args.writtenText !== null && args.writtenText.trim().length < repo!.min_body_length) {
+    return `body shorter than ${repo!.min_body_length} characters`;
   }
   return null;
 }

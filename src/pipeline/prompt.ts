@@ -6,13 +6,23 @@ import { capText } from './cap.js';
 
 export const PROMPTS_DIR = fileURLToPath(new URL('../../prompts/', import.meta.url));
 
+/** Text inside `<tag…>` … `</tag>`; the tag inside the text is defused so it cannot end the block early. */
+function fenced(text: unknown, tag: string, attributes = ''): string {
+  const body = String(text ?? '').replace(new RegExp(`</?${tag}`, 'gi'), (found) => found.replace('<', '&lt;'));
+  return `<${tag}${attributes}>\n${body}\n</${tag}>`;
+}
+
 /**
  * Text that came from GitHub users, fenced so that the system prompt can tell the model to read it as
- * data and never follow it. A closing tag inside the text is defused so it cannot end the block early.
+ * data and never follow it.
  */
 export function dataBlock(text: unknown, source: string): string {
-  const body = String(text ?? '').replace(/<\/?untrusted_data/gi, (tag) => tag.replace('<', '&lt;'));
-  return `<untrusted_data source="${source.replace(/"/g, "'")}">\n${body}\n</untrusted_data>`;
+  return fenced(text, 'untrusted_data', ` source="${source.replace(/"/g, "'")}"`);
+}
+
+/** The guidance of a repository's .github/hls.yml, fenced so that the system prompt can bound what it may do. */
+export function guidanceBlock(text: unknown): string {
+  return fenced(text, 'repository_guidance');
 }
 
 const engines = new Map<string, Liquid>();
@@ -23,6 +33,7 @@ function engineFor(roots: string[]): Liquid {
   if (!engine) {
     engine = new Liquid({ root: roots, extname: '.liquid', strictFilters: true, cache: true });
     engine.registerFilter('data', dataBlock);
+    engine.registerFilter('repository_guidance', guidanceBlock);
     engine.registerFilter('truncate_chars', (text: unknown, max: number) => capText(String(text ?? ''), max));
     engines.set(key, engine);
   }

@@ -9,19 +9,15 @@ import { analyseEvent, modelChoice, recordUnsentPrompt, type ModelChoice } from 
 import { threadHistory } from './thread-history.js';
 import { runCommand } from './commands/run.js';
 import type { ParsedCommand } from './commands/parse.js';
-import {
-  repositoryConfig,
-  routingSkipReason,
-  senderSkipReason,
-  skipReason,
-  type RepositoryConfig,
-  type Subject,
-} from './filter.js';
+import { repositoryConfig, routingSkipReason, senderSkipReason, skipReason, type Subject } from './filter.js';
 import { TEXT_CHARS } from './cap.js';
 import { triagePayload } from './payload.js';
 import { renderPrompt, type RenderedPrompt } from './prompt.js';
 import { indexSubject, offeredThreads, relatedCandidates, type OfferedThread } from './related.js';
 import { botLogin, services, type Services } from './services.js';
+import { describeSource } from '../repository-settings/describe.js';
+import { repositorySettings, warnOncePerVersion } from '../repository-settings/effective.js';
+import type { EffectiveRepository } from '../repository-settings/narrow.js';
 
 type Payload = Record<string, unknown>;
 
@@ -65,15 +61,20 @@ export function triageHandler(spec: TriageSpec): Handler {
 
 async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<HandlerResult> {
   const { event, config, store, log } = context;
-  const repo = repositoryConfig(config, event.repository);
-  const routed = routingSkipReason({ event, repo, defaultActions: spec.defaultActions });
+  const operatorRepo = repositoryConfig(config, event.repository);
+  const routed = routingSkipReason({ event, repo: operatorRepo, defaultActions: spec.defaultActions });
   if (routed) return { skipped: routed };
   const payload = triagePayload(spec.payload, context.payload);
   const subject = spec.subject(payload);
-  if (spec.threadInPayload && subject) await indexSubject(store, config, repo!.name, subject, store.clock());
+  if (spec.threadInPayload && subject) await indexSubject(store, config, operatorRepo!.name, subject, store.clock());
   const made = services(config, log, store);
+  const settings = await repositorySettings({ config, repo: operatorRepo!, store, access: made.github, log });
+  await warnOncePerVersion(store, log, operatorRepo!.name, settings);
+  const repo = settings.repository;
+  const narrowed = routingSkipReason({ event, repo, defaultActions: spec.defaultActions });
+  if (narrowed) return { skipped: `${narrowed} (${describeSource(settings.file)})` };
   const login = await botLogin(store, config, made);
-  const thread: ThreadRun = { spec, context: { ...context, payload }, repo: repo!, made, login };
+  const thread: ThreadRun = { spec, context: { ...context, payload }, repo, made, login };
   const unheard = senderSkipReason(event, config, login);
   if (unheard) return { skipped: unheard };
   const command = spec.command?.(payload, event, login);
@@ -81,8 +82,8 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     return runCommand({
       ...context,
       payload,
-      repo: repo!,
-      github: await made.github?.forRepository(repo!.name),
+      repo,
+      github: await made.github?.forRepository(repo.name),
       subject: subject!,
       command,
       botLogin: login,
@@ -90,11 +91,11 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
     });
   }
   const ignored = event.thread_key ? await store.threads.ignoredThread(event.thread_key) : undefined;
-  const reason = eventSkipReason(spec, event, payload, config, login, ignored);
+  const reason = eventSkipReason(spec, event, payload, config, repo, login, ignored);
   if (reason) return { skipped: reason };
   const threadKey = event.thread_key;
 
-  const debounceMs = config.filters.debounce_seconds * 1000;
+  const debounceMs = repo.debounce_seconds * 1000;
   if (debounceMs > 0 && threadKey) {
     // Only a newer event that will itself be analysed supersedes this one (not, say, a typo fix or a
     // comment command such as `@bot ignore`, which mentions the bot but analyses nothing).
@@ -103,7 +104,8 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
         if (!candidate.payload) return false;
         const parsed = parsePayload(spec, candidate.payload);
         return (
-          !spec.command?.(parsed, candidate, login) && !eventSkipReason(spec, candidate, parsed, config, login, ignored)
+          !spec.command?.(parsed, candidate, login) &&
+          !eventSkipReason(spec, candidate, parsed, config, repo, login, ignored)
         );
       },
     );
@@ -121,7 +123,7 @@ async function runTriage(spec: TriageSpec, context: HandlerContext): Promise<Han
 interface ThreadRun {
   spec: TriageSpec;
   context: HandlerContext;
-  repo: RepositoryConfig;
+  repo: EffectiveRepository;
   made: Services;
   login: string | undefined;
 }
@@ -195,10 +197,10 @@ function eventSkipReason(
   event: EventRow,
   payload: Payload,
   config: LoadedConfig,
+  repo: EffectiveRepository,
   login: string | undefined,
   ignoredThread: IgnoredThread | undefined,
 ): string | null {
-  const repo = repositoryConfig(config, event.repository);
   const subject = spec.subject(payload);
   const writtenText = spec.writtenText ? spec.writtenText(payload) : (subject?.body ?? null);
   return (
@@ -233,7 +235,7 @@ function parsePayload(spec: TriageSpec, payload: Buffer): Payload {
 export async function preparePrompt(
   spec: TriageSpec,
   context: Pick<HandlerContext, 'event' | 'payload' | 'config' | 'store'>,
-  repo: RepositoryConfig,
+  repo: EffectiveRepository,
   subject: Subject,
   github: GitHub | undefined,
 ): Promise<{ choice: ModelChoice; prompt: RenderedPrompt; offered: OfferedThread[] | null }> {
@@ -255,7 +257,7 @@ export async function preparePrompt(
 /** The template variables every event has; the labels listed are those the model may choose. */
 export async function promptVariables(
   context: Pick<HandlerContext, 'event' | 'payload' | 'config' | 'store'>,
-  repo: RepositoryConfig,
+  repo: EffectiveRepository,
   subject: Subject,
   github: GitHub | undefined,
 ): Promise<Payload> {
@@ -269,7 +271,7 @@ export async function promptVariables(
       }));
   const labels = known.filter((label) => allowed.has(label.name.toLowerCase()));
   return {
-    repository: { name: repo.name },
+    repository: { name: repo.name, guidance: repo.guidance },
     event: { type: event.event_type, action: event.action, delivery: event.delivery_id },
     payload,
     subject,

@@ -50,6 +50,11 @@
  *   does not know; `GET` lists them (`content` filters). Kept in `comment.reactions`.
  * - `GET /meta` → `meta` (the test sets its `hooks` ranges; default GitHub's published ones), with or
  *   without a token (a wrong token is still 401), counted in the bucket of the credentials used.
+ * - Files of the default branch: `GET /repos/{o}/{r}/contents/{path}` → `{type: "file", encoding:
+ *   "base64", content, sha (the git blob sha), size, …}` with an `etag` header, from `repo(…).files`
+ *   (path → text; tests set, change and delete entries), 404 when absent. A request whose
+ *   `if-none-match` is the file's current etag gets 304 without a body and, as on GitHub, costs no
+ *   rate-limit point (`x-ratelimit-remaining` unchanged).
  * - Every request is recorded (`requests`), in arrival order, with the status it got.
  * - With `app`, a GitHub App (DESIGN.md "GitHub Apps"): a `Bearer` JWT is verified (RS256 against
  *   `app.publicKey`, `iss` = the app id, `iat` not in the future, `exp` in the future and at most 10
@@ -155,6 +160,8 @@ export interface FakeRepo {
   readonly id: number;
   /** Collaborators' roles by login (see the permission endpoint above). */
   permissions: Map<string, FakeRole>;
+  /** Files of the default branch by path (e.g. '.github/hls.yml'), served by the contents API. */
+  files: Map<string, string>;
 }
 
 export type FakeRole = 'admin' | 'maintain' | 'write' | 'triage' | 'read';
@@ -462,6 +469,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
           hooks: [],
           id,
           permissions: new Map(),
+          files: new Map(),
         },
       };
       repos.set(key, state);
@@ -1195,6 +1203,68 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     return { status: 201, body: reactionJson(reaction) };
   }
 
+  // ---------- contents ----------
+
+  const blobSha = (text: string): string =>
+    createHash('sha1')
+      .update(`blob ${Buffer.byteLength(text)}\0`)
+      .update(text)
+      .digest('hex');
+  const contentsEtag = (text: string): string => `W/"${blobSha(text)}"`;
+
+  function contentsReply(rs: RepoState, path: string): Reply {
+    const text = rs.data.files.get(path);
+    if (text === undefined)
+      return error(404, 'Not Found', { documentation_url: `${DOCS}/repos/contents#get-repository-content` });
+    const sha = blobSha(text);
+    const name = path.split('/').at(-1)!;
+    const base64 = Buffer.from(text).toString('base64').replace(/.{60}/g, '$&\n');
+    return {
+      status: 200,
+      headers: { etag: contentsEtag(text), 'last-modified': new Date().toUTCString() },
+      body: {
+        type: 'file',
+        encoding: 'base64',
+        size: Buffer.byteLength(text),
+        name,
+        path,
+        content: base64,
+        sha,
+        url: `${url}/repos/${rs.full}/contents/${path}`,
+        html_url: `https://github.com/${rs.full}/blob/main/${path}`,
+        download_url: `https://raw.githubusercontent.com/${rs.full}/main/${path}`,
+      },
+    };
+  }
+
+  /** A contents request whose if-none-match is the file's current etag: 304, free of charge. */
+  function unchangedContents(
+    method: string,
+    pathname: string,
+    headers: Record<string, string>,
+    caller: Caller,
+  ): boolean {
+    const match = /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(pathname);
+    const wanted = headers['if-none-match'];
+    if (method !== 'GET' || !match || !wanted) return false;
+    let full: string;
+    let path: string;
+    try {
+      full = `${decodeURIComponent(match[1]!)}/${decodeURIComponent(match[2]!)}`;
+      path = match[3]!.split('/').map(decodeURIComponent).join('/');
+    } catch {
+      return false;
+    }
+    if (
+      caller.kind === 'installation' &&
+      !caller.state.def.repositories.some((name) => name.toLowerCase() === full.toLowerCase())
+    ) {
+      return false;
+    }
+    const text = repos.get(full.toLowerCase())?.data.files.get(path);
+    return text !== undefined && wanted.split(/\s*,\s*/).includes(contentsEtag(text));
+  }
+
   const num = (segment: string | undefined): number | undefined =>
     segment !== undefined && /^\d+$/.test(segment) ? Number(segment) : undefined;
 
@@ -1256,6 +1326,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     if (a === 'hooks') {
       return hookRoute(method, pathname, query, rs.data.hooks, `${url}/repos/${rs.full}`, 'Repository', rest.slice(1));
     }
+
+    if (a === 'contents' && rest.length >= 2 && method === 'GET') return contentsReply(rs, rest.slice(1).join('/'));
 
     // Labels of the repository.
     if (a === 'labels' && rest.length === 1) {
@@ -1671,6 +1743,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         },
         base,
       );
+    }
+    if (unchangedContents(method, parsed.pathname, headers, caller)) {
+      return send(res, record, { status: 304 }, apiHeaders(core));
     }
     const minting = caller.kind === 'jwt' && /\/access_tokens$/.test(parsed.pathname);
     if (options.writeLimits && WRITE_METHODS.has(method) && !minting) {

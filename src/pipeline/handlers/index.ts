@@ -1,20 +1,8 @@
 import type { HandlerRegistry } from '../../worker/handlers.js';
-import { triageHandler, type TriageSpec } from '../triage.js';
-import { issueComments } from './comments.js';
-import { issues } from './issues.js';
-import { pullRequestReviews, pullRequests } from './pull-requests.js';
-import { releases } from './releases.js';
-import { workflowRuns } from './workflow-runs.js';
+import { triageHandler } from '../triage.js';
+import { TRIAGE_SPECS } from './specs.js';
 
-/** The event types hls triages, each with what differs in its flow. */
-export const TRIAGE_SPECS: Record<string, TriageSpec> = {
-  issues,
-  issue_comment: issueComments,
-  pull_request: pullRequests,
-  pull_request_review: pullRequestReviews,
-  workflow_run: workflowRuns,
-  release: releases,
-};
+export { TRIAGE_SPECS } from './specs.js';
 
 /** The built-in handlers; an operator's `handlers:` modules registered afterwards replace them. */
 export function registerBuiltinHandlers(registry: HandlerRegistry): void {
