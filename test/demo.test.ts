@@ -84,7 +84,7 @@ describe('npm run demo', () => {
 
   it('shows each analysis with its tokens and cost, and records them in the database', () => {
     expect(result.stdout).toMatch(
-      /tokens \d+ \(input \d+, cache write \d+, cache read \d+, output \d+\)\s+cost \$0\.\d{4}/,
+      /tokens [\d,]+ \(input [\d,]+, cache write [\d,]+, cache read [\d,]+, output [\d,]+\)\s+cost \$0\.\d{4}/,
     );
     const rows = query<{ webhook_id: number; outcome: string; claude_tokens_used: number; claude_cost_usd: number }>(
       join(dir, 'hls.db'),

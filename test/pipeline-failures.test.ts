@@ -244,7 +244,11 @@ describe('daily budget', () => {
     // Every call is billed exactly its worst-case estimate, so exactly floor(budget / estimate) calls fit,
     // whatever order the workers reserve and settle in.
     const worstCase = billedAtWorstCase(maxTokens);
-    s = await stage({ anthropic: { respond: worstCase }, config: { claude: { max_tokens: maxTokens } } });
+    // Related-issue search off: the ten identical issues would offer each other, so prompts would differ.
+    s = await stage({
+      anthropic: { respond: worstCase },
+      config: { claude: { max_tokens: maxTokens }, similar: { enabled: false } },
+    });
 
     // Measure the prompt first: without a key the rendered prompt is recorded and nothing is sent.
     const probe = await queueIssueEvent(s, 100);
