@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TRIAGE } from '../src/simulators/anthropic.js';
 import type { FakeRole, RecordedRequest } from '../src/simulators/github.js';
-import { query, ROOT, runHls } from './helpers/hls.js';
+import { directQueue } from './helpers/direct-enqueue.js';
+import { query, runHls } from './helpers/hls.js';
 import { issuePayload } from './helpers/payloads.js';
 import { REPO, seedIssue, stage, type Stage } from './helpers/pipeline.js';
 
@@ -13,44 +11,20 @@ const OPT_OUT = 'hls:ignore';
 const ROLES: Record<string, FakeRole> = { maria: 'maintain', ada: 'admin', rita: 'read' };
 
 let s: Stage | undefined;
-let store: { queue: { enqueue(event: unknown): Promise<number | null> }; close(): Promise<void> } | undefined;
-afterEach(async () => {
-  await store?.close();
-  await s?.close();
-  s = store = undefined;
-});
-
-/** A module of the build the worker runs (dist/, from `npm run build`), so both sides share one schema. */
-const built = (path: string): Promise<any> => import(pathToFileURL(join(ROOT, 'dist', path)).href);
-let deliveries = 0;
+const direct = directQueue('commands');
 /** Ids of the comments the tests write, above those the fake gives its own. */
 let commentIds = 3_000_000_000;
-
-/**
- * Queues a delivery with the store's own enqueue, what `hls queue` does for each (spawning it for each
- * of this file's 17 deliveries would cost most of its time budget; queue.test.ts covers it).
- */
-async function enqueue(st: Stage, eventType: string, payload: Record<string, unknown>): Promise<number> {
-  const { openStore } = await built('store/open-store.js');
-  const { describeEvent } = await built('intake/describe.js');
-  store ??= await openStore(st.db, { create: true });
-  const raw = Buffer.from(JSON.stringify(payload));
-  return (await store!.queue.enqueue({
-    deliveryId: `commands-${process.pid}-${++deliveries}`,
-    eventType,
-    ...describeEvent(eventType, payload),
-    hookId: null,
-    payload: raw,
-    payloadSha256: createHash('sha256').update(raw).digest('hex'),
-    signature: null,
-  }))!;
-}
+afterEach(async () => {
+  await direct.close();
+  await s?.close();
+  s = undefined;
+});
 
 /** The issue in the fake and its `issues` delivery (opened unless `extra` says otherwise). */
 async function queueIssueEvent(st: Stage, number: number, extra: Record<string, unknown> = {}): Promise<number> {
   const payload = issuePayload(number, REPO, extra);
   seedIssue(st.github, REPO, payload);
-  return enqueue(st, 'issues', payload);
+  return direct.enqueue(st.db, 'issues', payload);
 }
 
 /** The closing note's table: one line per command comment. */
@@ -93,7 +67,7 @@ async function queueComment(st: Stage, number: number, user: string, body: strin
   const commentId = ++commentIds;
   const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   issue.comments.push({ id: commentId, body, user, created_at: at, updated_at: at });
-  const id = await enqueue(st, 'issue_comment', {
+  const id = await direct.enqueue(st.db, 'issue_comment', {
     repository: { full_name: REPO, name: 'widgets', owner: { login: 'octo-org' } },
     action: 'created',
     issue: {

@@ -3,12 +3,11 @@
 // invalid one, three repositories that never see each other's settings, and a changed file picked up
 // after its TTL with a free 304 in between.
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessagesRequest } from '../src/simulators/anthropic.js';
 import type { RecordedRequest } from '../src/simulators/github.js';
-import { query, ROOT, runHls, type RunResult } from './helpers/hls.js';
+import { directQueue } from './helpers/direct-enqueue.js';
+import { query, runHls, type RunResult } from './helpers/hls.js';
 import { issuePayload } from './helpers/payloads.js';
 import { LABELS, seedIssue, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
 
@@ -78,38 +77,18 @@ const sha7 = (text: string) =>
     .slice(0, 7);
 
 let s: Stage | undefined;
-let store: { queue: { enqueue(event: unknown): Promise<number | null> }; close(): Promise<void> } | undefined;
+const direct = directQueue('settings');
 afterEach(async () => {
-  await store?.close();
+  await direct.close();
   await s?.close();
-  s = store = undefined;
+  s = undefined;
 });
-
-const built = (path: string): Promise<any> => import(pathToFileURL(join(ROOT, 'dist', path)).href);
-let deliveries = 0;
-
-/** Queues a delivery with the store's own enqueue, as `hls queue` does (queue.test.ts covers the command). */
-async function enqueue(st: Stage, eventType: string, payload: Record<string, unknown>): Promise<number> {
-  const { openStore } = await built('store/open-store.js');
-  const { describeEvent } = await built('intake/describe.js');
-  store ??= await openStore(st.db, { create: true });
-  const raw = Buffer.from(JSON.stringify(payload));
-  return (await store!.queue.enqueue({
-    deliveryId: `settings-${process.pid}-${++deliveries}`,
-    eventType,
-    ...describeEvent(eventType, payload),
-    hookId: null,
-    payload: raw,
-    payloadSha256: createHash('sha256').update(raw).digest('hex'),
-    signature: null,
-  }))!;
-}
 
 async function queueIssue(st: Stage, repository: string, number: number, body?: string): Promise<number> {
   const payload = issuePayload(number, repository);
   if (body !== undefined) (payload.issue as { body: string }).body = body;
   seedIssue(st.github, repository, payload);
-  return enqueue(st, 'issues', payload);
+  return direct.enqueue(st.db, 'issues', payload);
 }
 
 async function queueComment(st: Stage, repository: string, number: number): Promise<number> {
@@ -122,7 +101,7 @@ async function queueComment(st: Stage, repository: string, number: number): Prom
     },
   });
   seedIssue(st.github, repository, payload);
-  return enqueue(st, 'issue_comment', payload);
+  return direct.enqueue(st.db, 'issue_comment', payload);
 }
 
 const eventRow = (db: string, id: number) =>

@@ -448,13 +448,7 @@ export interface SimilarQuery {
 }
 
 /** A candidate of a search, best first; `score` is in [0, 1] and means the same on both backends. */
-export interface SimilarMatch {
-  number: number;
-  kind: 'issue' | 'pull_request';
-  title: string;
-  body: string;
-  state: 'open' | 'closed';
-  url: string | null;
+export interface SimilarMatch extends Pick<IndexedThread, 'number' | 'kind' | 'title' | 'body' | 'state' | 'url'> {
   score: number;
 }
 
