@@ -18,31 +18,25 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { integerOption, issueOpenedPayload, issuesDelivery, startPostgres, statusCounts, withStore } from './lib.mjs';
+import {
+  benchArgs,
+  integerOption,
+  issueOpenedPayload,
+  issuesDelivery,
+  startPostgres,
+  statusCounts,
+  withStore,
+} from './lib.mjs';
 
 /** Enqueues in flight at once while seeding. */
 const SEED_CONCURRENCY = 16;
 
 const usage = 'usage: node bench/claim.mjs [--events N] [--procs P,P,...] [--seconds S]\n';
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      events: { type: 'string', default: '20000' },
-      procs: { type: 'string', default: '1,4,8' },
-      seconds: { type: 'string', default: '10' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (error) {
-  process.stderr.write(`claim: ${error.message}\n${usage}`);
-  process.exit(64);
-}
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
+const values = benchArgs('claim', usage, {
+  events: { type: 'string', default: '20000' },
+  procs: { type: 'string', default: '1,4,8' },
+  seconds: { type: 'string', default: '10' },
+});
 const events = integerOption('claim', 'events', values.events, 1, 1_000_000);
 const procsList = values.procs.split(',').map((p) => integerOption('claim', 'procs', p, 1, 64));
 const limitMs = integerOption('claim', 'seconds', values.seconds, 1, 3600) * 1000;

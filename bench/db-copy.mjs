@@ -8,27 +8,22 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { HLS, integerOption, issueOpenedPayload, issuesDelivery, ROOT, startPostgres, withStore } from './lib.mjs';
+import {
+  HLS,
+  ROOT,
+  benchArgs,
+  integerOption,
+  issueOpenedPayload,
+  issuesDelivery,
+  startPostgres,
+  withStore,
+} from './lib.mjs';
 
 const usage = 'usage: node bench/db-copy.mjs [--events N] [--payload-kb K]\n';
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      events: { type: 'string', default: '20000' },
-      'payload-kb': { type: 'string', default: '8' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (error) {
-  process.stderr.write(`db-copy: ${error.message}\n${usage}`);
-  process.exit(64);
-}
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
+const values = benchArgs('db-copy', usage, {
+  events: { type: 'string', default: '20000' },
+  'payload-kb': { type: 'string', default: '8' },
+});
 const events = integerOption('db-copy', 'events', values.events, 1, 1_000_000);
 const payloadKb = integerOption('db-copy', 'payload-kb', values['payload-kb'], 0, 1024);
 

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { describeEvent } from '../dist/intake/describe.js';
 import { openStore } from '../dist/store/open-store.js';
@@ -234,4 +235,19 @@ export function integerOption(bench, name, text, min, max) {
     process.exit(64);
   }
   return n;
+}
+
+/** A bench's flags: --help prints the usage and exits 0; a bad flag exits 64 with the usage. */
+export function benchArgs(bench, usage, options) {
+  try {
+    const { values } = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } } });
+    if (values.help) {
+      process.stdout.write(usage);
+      process.exit(0);
+    }
+    return values;
+  } catch (error) {
+    process.stderr.write(`${bench}: ${error.message}\n${usage}`);
+    process.exit(64);
+  }
 }

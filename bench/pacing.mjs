@@ -29,9 +29,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   REPO,
+  benchArgs,
   botComments,
   integerOption,
   loadFakes,
@@ -53,25 +53,12 @@ const GITHUB = {
 const CONCURRENCY = 2;
 
 const usage = 'usage: node bench/pacing.mjs [--events N] [--baseline-events N] [--workers W] [--scale S]\n';
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      events: { type: 'string', default: '100' },
-      'baseline-events': { type: 'string', default: '10' },
-      workers: { type: 'string', default: '4' },
-      scale: { type: 'string', default: '10' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (error) {
-  process.stderr.write(`pacing: ${error.message}\n${usage}`);
-  process.exit(64);
-}
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
+const values = benchArgs('pacing', usage, {
+  events: { type: 'string', default: '100' },
+  'baseline-events': { type: 'string', default: '10' },
+  workers: { type: 'string', default: '4' },
+  scale: { type: 'string', default: '10' },
+});
 const runs = [
   { enabled: true, events: integerOption('pacing', 'events', values.events, 1, 10_000) },
   { enabled: false, events: integerOption('pacing', 'baseline-events', values['baseline-events'], 1, 10_000) },

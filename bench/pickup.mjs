@@ -13,9 +13,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { openStore } from '../dist/store/open-store.js';
 import {
+  benchArgs,
   integerOption,
   issueOpenedPayload,
   issuesDelivery,
@@ -32,24 +32,11 @@ const TARGET_P95_MS = 100;
 const DRAIN_MS = 30_000;
 
 const usage = 'usage: node bench/pickup.mjs [--events N] [--workers W] [--poll MS]\n';
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      events: { type: 'string', default: '40' },
-      workers: { type: 'string', default: '2' },
-      poll: { type: 'string', default: '1000' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (error) {
-  process.stderr.write(`pickup: ${error.message}\n${usage}`);
-  process.exit(64);
-}
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
+const values = benchArgs('pickup', usage, {
+  events: { type: 'string', default: '40' },
+  workers: { type: 'string', default: '2' },
+  poll: { type: 'string', default: '1000' },
+});
 const events = integerOption('pickup', 'events', values.events, 1, 10_000);
 const workers = integerOption('pickup', 'workers', values.workers, 1, 32);
 const pollMs = integerOption('pickup', 'poll', values.poll, 10, 60_000);

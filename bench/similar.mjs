@@ -11,30 +11,16 @@
 import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { percentile } from '../dist/percentile.js';
-import { ROOT, startPostgres, withStore } from './lib.mjs';
+import { ROOT, benchArgs, startPostgres, withStore } from './lib.mjs';
 import { fillerIssueStream, fillerIssues } from './similar-filler.mjs';
 
 const usage = 'usage: node bench/similar.mjs [--sizes 10000,100000] [--queries 200] [--backend both|sqlite|postgres]\n';
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '10000,100000' },
-      queries: { type: 'string', default: '200' },
-      backend: { type: 'string', default: 'both' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (error) {
-  process.stderr.write(`similar: ${error.message}\n${usage}`);
-  process.exit(64);
-}
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
+const values = benchArgs('similar', usage, {
+  sizes: { type: 'string', default: '10000,100000' },
+  queries: { type: 'string', default: '200' },
+  backend: { type: 'string', default: 'both' },
+});
 const sizes = values.sizes.split(',').map(Number);
 const queries = Number(values.queries);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(queries) || queries < 1) {

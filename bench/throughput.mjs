@@ -16,9 +16,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   REPO,
+  benchArgs,
   botComments,
   integerOption,
   loadFakes,
@@ -35,25 +35,12 @@ const MATRIX = [
 ];
 
 const usage = 'usage: node bench/throughput.mjs [--latency MS] [--workers W] [--concurrency C] [--events N]\n';
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      latency: { type: 'string', default: '200' },
-      workers: { type: 'string' },
-      concurrency: { type: 'string' },
-      events: { type: 'string', default: '200' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (error) {
-  process.stderr.write(`throughput: ${error.message}\n${usage}`);
-  process.exit(64);
-}
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
+const values = benchArgs('throughput', usage, {
+  latency: { type: 'string', default: '200' },
+  workers: { type: 'string' },
+  concurrency: { type: 'string' },
+  events: { type: 'string', default: '200' },
+});
 const latencyMs = integerOption('throughput', 'latency', values.latency, 1, 60_000);
 const events = integerOption('throughput', 'events', values.events, 1, 100_000);
 const single = values.workers !== undefined || values.concurrency !== undefined;
