@@ -197,10 +197,14 @@ describe('the @octokit/webhooks-examples corpus through queue and worker', () =>
       }
       const analysed = completed.filter((e) => analysesOf(e.id).length > 0);
       expect(s.anthropic.messageCalls()).toHaveLength(analysed.length);
-      // The fake knew every issue, pull request and run the handlers asked about.
-      expect(s.github.requests.filter((r) => r.status >= 400).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(
-        [],
-      );
+      // The fake knew every issue, pull request and run the handlers asked about. A 404 for .github/hls.yml
+      // is GitHub saying the repository has no settings file.
+      const settingsFile = '/contents/.github%2Fhls.yml';
+      expect(
+        s.github.requests
+          .filter((r) => r.status >= 400 && !(r.status === 404 && r.path.endsWith(settingsFile)))
+          .map((r) => `${r.method} ${r.path} ${r.status}`),
+      ).toEqual([]);
 
       // One sticky comment per thread: every thread hls commented on holds exactly one comment by the bot,
       // and no issue or pull request anywhere holds more than one.

@@ -163,7 +163,13 @@ describe('hls db copy (SQLite file filled by the real pipeline -> PostgreSQL)', 
     const raw = query<{ payload: Buffer }>(url, `SELECT payload FROM webhook_events WHERE delivery_id = 'raw-3'`)[0]!;
     expect(raw.payload.equals(rawIssueBody(3))).toBe(true);
     // The NUL of the title reached the ledger's prompt: PostgreSQL holds it as U+FFFD (compared above).
-    expect(query(s.db, `SELECT 1 FROM claude_analyses WHERE instr(claude_prompt, char(0)) > 0`)).toHaveLength(1);
+    // (Another issue's prompt may hold it too: it can be offered #3 as a related issue.)
+    const withNul = query<{ delivery_id: string }>(
+      s.db,
+      `SELECT e.delivery_id FROM claude_analyses a JOIN webhook_events e ON e.id = a.webhook_id
+        WHERE instr(a.claude_prompt, char(0)) > 0`,
+    );
+    expect(withNul.map((r) => r.delivery_id)).toContain('raw-3');
   });
 
   it('hls stats --json reads the same from the copy as from the file', async () => {

@@ -95,7 +95,8 @@ describeWithPostgres('test/postgres-concurrency.test.ts', 'several hls processes
     const maxTokens = 200;
     s = await stage({
       anthropic: { respond: billedAtWorstCase(maxTokens) },
-      config: { claude: { max_tokens: maxTokens, daily_budget_usd: 100 } },
+      // Related-issue search off: the identical issues would offer each other, so prompts would differ.
+      config: { claude: { max_tokens: maxTokens, daily_budget_usd: 100 }, similar: { enabled: false } },
     });
     const url = pg.cluster.createDatabase();
     s.env = { ...s.env, HLS_DB: url };

@@ -314,7 +314,8 @@ describe('.github/hls.yml', () => {
     expect(shown.stdout).toContain(
       `\nsettings    ${PATH}@${sha7(INVALID)} is invalid (${GIZMOS_INVALID}): the operator's settings stay in force\n`,
     );
-  });
+    // Nine hls processes in one scenario: twice the default time when CI runs the suites side by side.
+  }, 120_000);
 
   it('a changed file is picked up after its TTL; in between GitHub answers 304, free of rate limit', async () => {
     s = await settingsStage({
