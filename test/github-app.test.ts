@@ -117,6 +117,42 @@ describe('hls as a GitHub App', () => {
     );
   });
 
+  it("without contents: read the App triages with the operator's settings and says why", async () => {
+    s = await appStage({
+      installations: [
+        { id: 11, repositories: [REPO], permissions: { issues: 'write', pull_requests: 'write', metadata: 'read' } },
+      ],
+    });
+    // A file that would skip every issue event: never read, so never applied.
+    s.github.repo(REPO).files.set('.github/hls.yml', 'events: [pull_request]\n');
+    await queueIssue(s, REPO, 8);
+    const worker = await runHls(['worker', '--once'], { env: s.env });
+    expect(worker.code, worker.stderr).toBe(0);
+    expect(statuses(s.db)).toEqual(['completed']);
+    expect(
+      s.github
+        .repo(REPO)
+        .issues.get(8)!
+        .comments.map((c) => c.user),
+    ).toEqual([BOT]);
+    const refused = s.github.requests.filter((r) => r.status >= 400);
+    expect(refused.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      `GET /repos/${REPO}/contents/.github%2Fhls.yml 403`,
+    ]);
+    const warnings = worker.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string; error?: string })
+      .filter((entry) => entry.level === 'warn');
+    expect(warnings).toMatchObject([
+      {
+        msg: `.github/hls.yml of ${REPO} not read: using the operator's settings`,
+        error: expect.stringContaining('Contents permission'),
+      },
+    ]);
+    expectNoSecrets(s, worker);
+  });
+
   it('replaces a token GitHub refuses before its time, and the event in hand completes', async () => {
     s = await appStage();
     await queueIssue(s, REPO, 4);
@@ -217,7 +253,14 @@ describe('hls as a GitHub App', () => {
         ['fail', 'installation 11 lacks pull_requests: write'],
         ['fail', 'installation 11 lacks metadata: read'],
         ['fail', 'installation 11 lacks actions: read'],
+        ['warn', 'installation 11 lacks contents: read'],
       ]);
+      expect(installation.at(-1)!.detail).toContain(".github/hls.yml is not read, the operator's settings apply");
+      // The settings check meets the refusal GitHub gives such an installation.
+      expect(checks.find((c) => c.name === `repository settings ${REPO}`)).toMatchObject({
+        status: 'warn',
+        detail: expect.stringContaining('Resource not accessible by integration'),
+      });
       expect(doctor.code).not.toBe(0);
       expectNoSecrets(s, doctor);
     },

@@ -14,6 +14,7 @@ import {
 import { delimiter, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { RECOMMENDED_PERMISSIONS, REQUIRED_PERMISSIONS } from '../src/doctor/checks/github-app.js';
 import { cleanEnv, HLS_BIN, ROOT, runHls, tempDir } from './helpers/hls.js';
 
 const WORKER_UNIT = join(ROOT, 'systemd/hls-worker@.service');
@@ -227,6 +228,18 @@ if (!systemdAnalyze && toolsRequired) {
     });
   });
 }
+
+describe('examples/github-app/manifest.json', () => {
+  it("asks for exactly the permissions hls doctor checks an installation for, at the doctor's levels", () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'examples/github-app/manifest.json'), 'utf8')) as {
+      default_permissions: Record<string, string>;
+    };
+    const recommended = Object.fromEntries(
+      Object.entries(RECOMMENDED_PERMISSIONS).map(([permission, { level }]) => [permission, level]),
+    );
+    expect(manifest.default_permissions).toEqual({ ...REQUIRED_PERMISSIONS, ...recommended });
+  });
+});
 
 describe('examples/settings.yaml', () => {
   it('is accepted by hls (no config error) without the secrets in the environment', async () => {

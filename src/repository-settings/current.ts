@@ -2,7 +2,7 @@ import { describeGitHubError, type GitHub } from '../clients/github.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { RepositoryFile } from '../store/types.js';
-import { fetchSettingsFile } from './fetch.js';
+import { fetchSettingsFile, SETTINGS_FILE_ACCESS } from './fetch.js';
 import { SETTINGS_PATH } from './narrow.js';
 
 /**
@@ -47,7 +47,7 @@ export async function currentSettingsFile(args: {
       `${SETTINGS_PATH} of ${repository} not read: using ${stored ? 'the stored version' : "the operator's settings"}`,
       {
         repository,
-        error: describeGitHubError(error, 'the token or App needs read access to the repository contents'),
+        error: describeGitHubError(error, SETTINGS_FILE_ACCESS),
       },
     );
     // Asked again after the TTL, not at every event.

@@ -2,6 +2,10 @@ import type { GitHub } from '../clients/github.js';
 import { SETTINGS_PATH } from './narrow.js';
 import { MAX_SETTINGS_BYTES, unreadableContent } from './read-file.js';
 
+/** What a refused read of the file needs, said wherever one is reported. */
+export const SETTINGS_FILE_ACCESS =
+  'the token or App needs read access to the repository contents (an App: the Contents permission)';
+
 /** What the contents API said about the file. */
 export type FetchedFile =
   | { kind: 'found'; content: string; sha: string; etag: string | null }

@@ -52,7 +52,8 @@
  *   without a token (a wrong token is still 401), counted in the bucket of the credentials used.
  * - Files of the default branch: `GET /repos/{o}/{r}/contents/{path}` → `{type: "file", encoding:
  *   "base64", content, sha (the git blob sha), size, …}` with an `etag` header, from `repo(…).files`
- *   (path → text; tests set, change and delete entries), 404 when absent. A request whose
+ *   (path → text; tests set, change and delete entries), 404 when absent; an installation without the
+ *   `contents` permission gets 403 "Resource not accessible by integration". A request whose
  *   `if-none-match` is the file's current etag gets 304 without a body and, as on GitHub, costs no
  *   rate-limit point (`x-ratelimit-remaining` unchanged).
  * - Every request is recorded (`requests`), in arrival order, with the status it got.
@@ -107,7 +108,7 @@ export interface FakeInstallation {
   id: number;
   /** 'owner/name' of each repository it was granted. */
   repositories: string[];
-  /** Default: issues and pull_requests write, metadata and actions read. */
+  /** Default: issues and pull_requests write, metadata, actions and contents read. */
   permissions?: Record<string, string>;
 }
 
@@ -384,7 +385,13 @@ type Caller =
   | { kind: 'installation'; state: InstallationState }
   | { kind: 'refused'; message: string };
 
-const DEFAULT_APP_PERMISSIONS = { issues: 'write', pull_requests: 'write', metadata: 'read', actions: 'read' };
+const DEFAULT_APP_PERMISSIONS = {
+  issues: 'write',
+  pull_requests: 'write',
+  metadata: 'read',
+  actions: 'read',
+  contents: 'read',
+};
 const JWT_MAX_LIFETIME_S = 600;
 const JWT_UNDECODABLE = 'A JSON web token could not be decoded';
 /** Routes that take the App's JWT (the App's own, and installation look-ups). */
@@ -1257,7 +1264,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     }
     if (
       caller.kind === 'installation' &&
-      !caller.state.def.repositories.some((name) => name.toLowerCase() === full.toLowerCase())
+      (!caller.state.def.repositories.some((name) => name.toLowerCase() === full.toLowerCase()) ||
+        !(caller.state.def.permissions ?? DEFAULT_APP_PERMISSIONS).contents)
     ) {
       return false;
     }
@@ -1327,7 +1335,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return hookRoute(method, pathname, query, rs.data.hooks, `${url}/repos/${rs.full}`, 'Repository', rest.slice(1));
     }
 
-    if (a === 'contents' && rest.length >= 2 && method === 'GET') return contentsReply(rs, rest.slice(1).join('/'));
+    if (a === 'contents' && rest.length >= 2 && method === 'GET') {
+      if (installation && !(installation.permissions ?? DEFAULT_APP_PERMISSIONS).contents) {
+        return error(403, 'Resource not accessible by integration', {
+          documentation_url: `${DOCS}/repos/contents#get-repository-content`,
+        });
+      }
+      return contentsReply(rs, rest.slice(1).join('/'));
+    }
 
     // Labels of the repository.
     if (a === 'labels' && rest.length === 1) {

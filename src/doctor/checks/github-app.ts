@@ -1,7 +1,7 @@
 import { AppAccess, githubCredentials } from '../../clients/github-access.js';
 import type { CommandContext } from '../../commands/command-context.js';
 import { CliError } from '../../exit-codes.js';
-import { fail, ok, type Check } from '../check.js';
+import { fail, ok, warn, type Check } from '../check.js';
 import { describeGitHubFailure } from './github.js';
 import { NETWORK_TIMEOUT_MS, publicUrl } from './network.js';
 
@@ -11,6 +11,11 @@ export const REQUIRED_PERMISSIONS = {
   pull_requests: 'write',
   metadata: 'read',
   actions: 'read',
+} as const;
+
+/** Permissions without which hls still runs, less well: what each one gives. */
+export const RECOMMENDED_PERMISSIONS = {
+  contents: { level: 'read', for: ".github/hls.yml is not read, the operator's settings apply" },
 } as const;
 
 const LEVELS = ['read', 'write', 'admin'];
@@ -56,16 +61,20 @@ async function checkInstallation(
   try {
     const { data } = await access.app.rest.apps.getRepoInstallation({ owner, repo, request });
     const granted = (data.permissions ?? {}) as Record<string, string | undefined>;
-    const missing = Object.entries(REQUIRED_PERMISSIONS).filter(
-      ([permission, level]) => LEVELS.indexOf(granted[permission] ?? '') < LEVELS.indexOf(level),
-    );
-    if (missing.length === 0) return [ok(name, `installation ${data.id} has ${describe(REQUIRED_PERMISSIONS)}`)];
-    return missing.map(([permission, level]) =>
-      fail(
-        name,
-        `installation ${data.id} lacks ${permission}: ${level} (has ${granted[permission] ?? 'none'}); grant it in the App's permissions and accept the change on the installation`,
-      ),
-    );
+    const lacks = (permission: string, level: string) =>
+      LEVELS.indexOf(granted[permission] ?? '') < LEVELS.indexOf(level);
+    const lacking = (permission: string, level: string) =>
+      `installation ${data.id} lacks ${permission}: ${level} (has ${granted[permission] ?? 'none'})`;
+    const grant = "grant it in the App's permissions and accept the change on the installation";
+    const missing = Object.entries(REQUIRED_PERMISSIONS).filter(([permission, level]) => lacks(permission, level));
+    const checks =
+      missing.length === 0
+        ? [ok(name, `installation ${data.id} has ${describe(REQUIRED_PERMISSIONS)}`)]
+        : missing.map(([permission, level]) => fail(name, `${lacking(permission, level)}; ${grant}`));
+    for (const [permission, { level, for: without }] of Object.entries(RECOMMENDED_PERMISSIONS)) {
+      if (lacks(permission, level)) checks.push(warn(name, `${lacking(permission, level)}: ${without}; ${grant}`));
+    }
+    return checks;
   } catch (error) {
     if ((error as { status?: number }).status === 404) {
       return [fail(name, `the App is not installed on ${repository}: install it (Settings → Install App)`)];

@@ -2,14 +2,13 @@ import { githubAccess, githubCredentials } from '../../clients/github-access.js'
 import type { CommandContext } from '../../commands/command-context.js';
 import { describeSettingsFile } from '../../repository-settings/describe.js';
 import { hasGitHubClient, operatorSettingsOf } from '../../repository-settings/effective.js';
-import { fetchSettingsFile } from '../../repository-settings/fetch.js';
+import { fetchSettingsFile, SETTINGS_FILE_ACCESS } from '../../repository-settings/fetch.js';
 import { narrowSettings, SETTINGS_PATH } from '../../repository-settings/narrow.js';
 import { ok, skip, warn, type Check } from '../check.js';
 import { describeGitHubFailure } from './github.js';
 import { NETWORK_TIMEOUT_MS, publicUrl } from './network.js';
 
 const NAME = 'repository settings';
-const NO_ACCESS = 'the token or App needs read access to the repository contents (an App: the Contents permission)';
 
 /**
  * Reads each enabled repository's .github/hls.yml now (not from the database's copy): one WARN line per
@@ -38,7 +37,7 @@ export async function checkRepositorySettings(
     try {
       fetched = await fetchSettingsFile(await access.forRepository(repo.name), repo.name, null, request);
     } catch (error) {
-      checks.push(warn(name, `${SETTINGS_PATH} not read: ${describeGitHubFailure(error, base, NO_ACCESS)}`));
+      checks.push(warn(name, `${SETTINGS_PATH} not read: ${describeGitHubFailure(error, base, SETTINGS_FILE_ACCESS)}`));
       continue;
     }
     const file = fetched.kind === 'found' ? { sha: fetched.sha, content: fetched.content } : undefined;
