@@ -71,6 +71,13 @@ async function queueIssue(
   expect(result.stdout).toMatch(/^queued \d+ /);
 }
 
+/** Who commented on an issue, in order. */
+const commenters = (repo: string, number: number) =>
+  s!.github
+    .repo(repo)
+    .issues.get(number)!
+    .comments.map((comment) => comment.user);
+
 const statuses = (db: string) =>
   query<{ status: string }>(db, 'SELECT status FROM webhook_events').map((r) => r.status);
 
@@ -99,8 +106,8 @@ describe('hls as a GitHub App', () => {
     expect(worker.code).toBe(0);
     expect(statuses(s.db)).toEqual(['completed']);
 
+    expect(commenters(REPO, 7)).toEqual([BOT]);
     const comments = s.github.repo(REPO).issues.get(7)!.comments;
-    expect(comments.map((c) => c.user)).toEqual([BOT]);
     expect(comments[0]!.body).toContain('Noted.');
     const minted = s.github.mintedTokens;
     expect(minted.length).toBeGreaterThanOrEqual(2);
@@ -129,12 +136,7 @@ describe('hls as a GitHub App', () => {
     const worker = await runHls(['worker', '--once'], { env: s.env });
     expect(worker.code, worker.stderr).toBe(0);
     expect(statuses(s.db)).toEqual(['completed']);
-    expect(
-      s.github
-        .repo(REPO)
-        .issues.get(8)!
-        .comments.map((c) => c.user),
-    ).toEqual([BOT]);
+    expect(commenters(REPO, 8)).toEqual([BOT]);
     const refused = s.github.requests.filter((r) => r.status >= 400);
     expect(refused.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
       `GET /repos/${REPO}/contents/.github%2Fhls.yml 403`,
@@ -173,12 +175,7 @@ describe('hls as a GitHub App', () => {
     expect(s.github.mintedTokens).toHaveLength(2);
     const refused = s.github.requests.filter((r) => r.status === 401);
     expect(refused.map((r) => `${r.method} ${r.path}`)).toHaveLength(1);
-    expect(
-      s.github
-        .repo(REPO)
-        .issues.get(5)!
-        .comments.map((c) => c.user),
-    ).toEqual([BOT]);
+    expect(commenters(REPO, 5)).toEqual([BOT]);
     expectNoSecrets(s, result);
   });
 
@@ -208,18 +205,8 @@ describe('hls as a GitHub App', () => {
     const worker = await runHls(['worker', '--once'], { env: s.env });
     expect(worker.code).toBe(0);
     expect(statuses(s.db)).toEqual(['completed', 'completed']);
-    expect(
-      s.github
-        .repo(REPO)
-        .issues.get(1)!
-        .comments.map((c) => c.user),
-    ).toEqual([BOT]);
-    expect(
-      s.github
-        .repo(OTHER_REPO)
-        .issues.get(2)!
-        .comments.map((c) => c.user),
-    ).toEqual([BOT]);
+    expect(commenters(REPO, 1)).toEqual([BOT]);
+    expect(commenters(OTHER_REPO, 2)).toEqual([BOT]);
     expect(s.github.secondaryLimitAnswers).toBe(0);
     const writers = s.github.writes().filter((r) => r.path.startsWith('/repos/'));
     expect(new Set(writers.map((r) => r.installation))).toEqual(new Set([11, 22]));

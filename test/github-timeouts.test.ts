@@ -2,7 +2,7 @@
 // github.timeout_seconds, and the event goes back to the queue as a network or timeout retry.
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPortUrl, startSilentServer, type SilentServer } from './helpers/silent.js';
-import { query, runHls } from './helpers/hls.js';
+import { eventRow, runHls } from './helpers/hls.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
 
 let s: Stage | undefined;
@@ -12,13 +12,6 @@ afterEach(async () => {
   await silent?.close();
   s = silent = undefined;
 });
-
-interface EventRow {
-  status: string;
-  attempts: number;
-  error_class: string | null;
-  error_message: string | null;
-}
 
 /** A pipeline whose GitHub is at `apiUrl`, and whose retries wait an hour (so `--once` sees one attempt). */
 async function stageWithGitHubAt(apiUrl: string): Promise<Stage> {
@@ -37,9 +30,9 @@ describe('GitHub requests have a timeout and a network error class', () => {
     const id = await queueIssueEvent(s, 41);
     const worker = await runHls(['worker', '--once'], { env: s.env });
     expect(worker.code).toBe(0);
-    const [row] = query<EventRow>(s.db, 'SELECT * FROM webhook_events WHERE id = ?', id);
+    const row = eventRow(s.db, id);
     expect(row).toMatchObject({ status: 'retry', attempts: 1, error_class: 'transient:timeout' });
-    expect(row!.error_message).toMatch(/no answer within 1 s \(github\.timeout_seconds\)/);
+    expect(row.error_message).toMatch(/no answer within 1 s \(github\.timeout_seconds\)/);
     expect(silent.connections).toBeGreaterThan(0);
     expect(s.anthropic.requests).toEqual([]);
   });

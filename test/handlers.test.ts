@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { query, runHls } from './helpers/hls.js';
+import { eventRow, query, runHls } from './helpers/hls.js';
 import { queueIssueEvent, queuePayload, REPO, stage, type Stage } from './helpers/pipeline.js';
 
 let s: Stage | undefined;
@@ -10,12 +10,6 @@ afterEach(async () => {
   s = undefined;
 });
 
-const row = (db: string, id: number) =>
-  query<{ status: string; skip_reason: string | null; error_message: string | null }>(
-    db,
-    'SELECT * FROM webhook_events WHERE id = ?',
-    id,
-  )[0]!;
 const promptOf = (db: string, id: number) =>
   query<{ claude_prompt: string; github_actions_json: string | null }>(
     db,
@@ -46,7 +40,7 @@ describe('built-in handlers end to end', () => {
     });
     const id = await queuePayload(s, 'pull_request', { action: 'opened', number: 5, pull_request: pullRequest(5) });
     expect((await runHls(['worker', '--once'], { env: s.env })).code).toBe(0);
-    expect(row(s.db, id)).toMatchObject({ status: 'completed', error_message: null });
+    expect(eventRow(s.db, id)).toMatchObject({ status: 'completed', error_message: null });
     const prompt = promptOf(s.db, id)!.claude_prompt;
     expect(prompt).toContain('- src/config.js (modified, +1 -0)');
     expect(prompt).toContain('throw new Error("empty config")');
@@ -76,7 +70,7 @@ describe('built-in handlers end to end', () => {
       pull_request: pullRequest(6),
     });
     await runHls(['worker', '--once'], { env: s.env });
-    expect(row(s.db, id)).toMatchObject({ status: 'completed', error_message: null });
+    expect(eventRow(s.db, id)).toMatchObject({ status: 'completed', error_message: null });
     const prompt = promptOf(s.db, id)!.claude_prompt;
     expect(prompt).toContain('GitHub refused the full diff as too large');
     expect(prompt).toContain('--- big.txt\n@@ -0,0 +1,3 @@');
@@ -91,8 +85,8 @@ describe('built-in handlers end to end', () => {
     });
     const closed = await queuePayload(s, 'pull_request', { action: 'closed', number: 8, pull_request: pullRequest(8) });
     await runHls(['worker', '--once'], { env: s.env });
-    expect(row(s.db, draft)).toMatchObject({ status: 'skipped', skip_reason: 'draft pull request' });
-    expect(row(s.db, closed)).toMatchObject({
+    expect(eventRow(s.db, draft)).toMatchObject({ status: 'skipped', skip_reason: 'draft pull request' });
+    expect(eventRow(s.db, closed)).toMatchObject({
       status: 'skipped',
       skip_reason: 'action pull_request.closed is not enabled',
     });
@@ -114,9 +108,9 @@ describe('built-in handlers end to end', () => {
     );
     const empty = await queuePayload(s, 'pull_request_review', review(null, 'approved'));
     await runHls(['worker', '--once'], { env: s.env });
-    expect(row(s.db, withBody)).toMatchObject({ status: 'completed', error_message: null });
+    expect(eventRow(s.db, withBody)).toMatchObject({ status: 'completed', error_message: null });
     expect(promptOf(s.db, withBody)!.claude_prompt).toContain('Please add a test for the empty file case');
-    expect(row(s.db, empty)).toMatchObject({ status: 'skipped', skip_reason: 'body shorter than 20 characters' });
+    expect(eventRow(s.db, empty)).toMatchObject({ status: 'skipped', skip_reason: 'body shorter than 20 characters' });
   });
 
   it('workflow_run.completed with failure explains the failing job from its log tail', async () => {
@@ -148,14 +142,14 @@ describe('built-in handlers end to end', () => {
     const failed = await queuePayload(s, 'workflow_run', run('failure'));
     const passed = await queuePayload(s, 'workflow_run', run('success'));
     await runHls(['worker', '--once'], { env: s.env });
-    expect(row(s.db, failed)).toMatchObject({ status: 'completed', error_message: null });
+    expect(eventRow(s.db, failed)).toMatchObject({ status: 'completed', error_message: null });
     const prompt = promptOf(s.db, failed)!.claude_prompt;
     expect(prompt).toContain('Failing job "test" (failure)');
     expect(prompt).toContain('FAIL test/config.test.js');
     expect(prompt).not.toContain('all good');
     expect(prompt.length).toBeLessThan(20_000);
     expect(s.github.repo(REPO).issues.get(11)!.comments).toHaveLength(1);
-    expect(row(s.db, passed)).toMatchObject({ status: 'skipped', skip_reason: 'workflow run concluded success' });
+    expect(eventRow(s.db, passed)).toMatchObject({ status: 'skipped', skip_reason: 'workflow run concluded success' });
   });
 
   it('release.published is reviewed and recorded; nothing is written to GitHub', async () => {
@@ -172,7 +166,7 @@ describe('built-in handlers end to end', () => {
       },
     });
     await runHls(['worker', '--once'], { env: s.env });
-    expect(row(s.db, id)).toMatchObject({ status: 'completed', error_message: null });
+    expect(eventRow(s.db, id)).toMatchObject({ status: 'completed', error_message: null });
     expect(promptOf(s.db, id)!.claude_prompt).toContain('Fixes the crash on empty configs');
     expect(JSON.parse(promptOf(s.db, id)!.github_actions_json!).planned_only).toBe(
       'no issue or pull request thread to act on',
@@ -202,8 +196,8 @@ describe('built-in handlers end to end', () => {
       comment('@hls-bot could you check whether this is a duplicate of #3?'),
     );
     await runHls(['worker', '--once'], { env: s.env });
-    expect(row(s.db, plain)).toMatchObject({ status: 'skipped', skip_reason: 'recorded as thread context' });
-    expect(row(s.db, asking)).toMatchObject({ status: 'completed', error_message: null });
+    expect(eventRow(s.db, plain)).toMatchObject({ status: 'skipped', skip_reason: 'recorded as thread context' });
+    expect(eventRow(s.db, asking)).toMatchObject({ status: 'completed', error_message: null });
     const prompt = promptOf(s.db, asking)!.claude_prompt;
     expect(prompt).toContain('could you check whether this is a duplicate');
     expect(prompt).toContain('Same here on version 2.3.0');
@@ -220,8 +214,8 @@ describe('built-in handlers end to end', () => {
       issue: { number: 1, title: 't', body: 'a long enough body for the filter', user: { login: 'x' }, labels: [] },
     });
     await runHls(['worker', '--once'], { env: s.env });
-    expect(row(s.db, ping)).toMatchObject({ status: 'skipped', skip_reason: 'ping: GitHub checking the hook' });
-    expect(row(s.db, other)).toMatchObject({
+    expect(eventRow(s.db, ping)).toMatchObject({ status: 'skipped', skip_reason: 'ping: GitHub checking the hook' });
+    expect(eventRow(s.db, other)).toMatchObject({
       status: 'skipped',
       skip_reason: 'repository someone/else is not configured',
     });
@@ -250,7 +244,7 @@ describe('per-repository settings', () => {
     s = await stage({ config: { claude: { model: 'claude-unpriced-9' } } });
     const id = await queueIssueEvent(s, 53);
     await runHls(['worker', '--once'], { env: s.env });
-    expect(row(s.db, id)).toMatchObject({
+    expect(eventRow(s.db, id)).toMatchObject({
       status: 'failed',
       error_message: 'no prices for model "claude-unpriced-9": add claude.prices["claude-unpriced-9"] to the config',
     });
@@ -270,8 +264,8 @@ describe('per-repository settings', () => {
     writeFileSync(s.config, JSON.stringify(config));
     const id = await queueIssueEvent(s, 52);
     await runHls(['worker', '--once'], { env: s.env });
-    expect(row(s.db, id).status).toBe('failed');
-    expect(row(s.db, id).error_message).toMatch(
+    expect(eventRow(s.db, id).status).toBe('failed');
+    expect(eventRow(s.db, id).error_message).toMatch(
       /^one call may cost up to \$0\.\d+, more than the daily budget of \$0\.001$/,
     );
     expect(s.anthropic.messageCalls()).toHaveLength(0);

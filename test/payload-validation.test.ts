@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { capPayload, capText, MAX_ITEMS, NAME_CHARS, TEXT_CHARS } from '../src/pipeline/cap.js';
 import { storeCreated } from './helpers/backend.js';
-import { query, ROOT, runHls } from './helpers/hls.js';
+import { eventRow, ROOT, runHls } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 import { REPO, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
 
@@ -30,13 +30,6 @@ async function queued(st: Stage, event: string, body: string | Buffer): Promise<
   if (!match) throw new Error(`hls queue failed: ${result.code} ${result.stdout}`);
   return Number(match[1]);
 }
-
-const eventRow = (db: string, id: number) =>
-  query<{ status: string; error_class: string | null; error_message: string | null; skip_reason: string | null }>(
-    db,
-    'SELECT status, error_class, error_message, skip_reason FROM webhook_events WHERE id = ?',
-    id,
-  )[0]!;
 
 /** An issues.opened body whose issue number is the JSON text `number` (so 2^53+1 reaches hls as written). */
 const issueWithNumber = (number: string): string =>

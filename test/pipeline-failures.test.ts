@@ -8,7 +8,7 @@ import {
   type MessagesRequest,
   type ScriptedReply,
 } from '../src/simulators/anthropic.js';
-import { finished, query, ROOT, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
+import { finished, eventRow, query, ROOT, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { issuePayload } from './helpers/payloads.js';
 import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';
 import { billedAtWorstCase } from './helpers/anthropic-replies.js';
@@ -22,19 +22,6 @@ afterEach(async () => {
   await s?.close();
   s = undefined;
 });
-
-interface EventRow {
-  id: number;
-  status: string;
-  action: string | null;
-  skip_reason: string | null;
-  wait_reason: string | null;
-  error_class: string | null;
-  error_message: string | null;
-  attempts: number;
-  scheduled_at: number;
-  locked_until: number | null;
-}
 
 interface Analysis {
   id: number;
@@ -60,7 +47,6 @@ interface Reservation {
   actual_usd: number | null;
 }
 
-const eventRow = (db: string, id: number) => query<EventRow>(db, 'SELECT * FROM webhook_events WHERE id = ?', id)[0]!;
 const analyses = (db: string) => query<Analysis>(db, 'SELECT * FROM claude_analyses ORDER BY id');
 const analysesOf = (db: string, id: number) =>
   query<Analysis>(db, 'SELECT * FROM claude_analyses WHERE webhook_id = ? ORDER BY id', id);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { query, runHls } from './helpers/hls.js';
+import { eventRow, query, runHls } from './helpers/hls.js';
 import { queueIssueEvent, REPO, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
 
 let s: Stage | undefined;
@@ -22,14 +22,6 @@ interface Analysis {
 }
 
 const analyses = (db: string) => query<Analysis>(db, 'SELECT * FROM claude_analyses ORDER BY id');
-const eventRow = (db: string, id: number) =>
-  query<{
-    status: string;
-    skip_reason: string | null;
-    error_class: string | null;
-    error_message: string | null;
-    attempts: number;
-  }>(db, 'SELECT * FROM webhook_events WHERE id = ?', id)[0]!;
 
 describe('issues triage end to end (real SDK and Octokit against loopback fakes)', () => {
   it('analyses an opened issue once, records tokens and cost, posts one comment and the allowed labels', async () => {

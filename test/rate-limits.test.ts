@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storedText } from './helpers/backend.js';
-import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
+import { finished, eventRow, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { SPEND_LIMIT_REPLY } from '../src/simulators/anthropic.js';
 import { queueIssueEvent, stage, type Stage } from './helpers/pipeline.js';
 
@@ -19,15 +19,6 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 const GITHUB_KEY = sha256('ghp_test');
 const ANTHROPIC_KEY = sha256('sk-ant-test');
 
-interface EventRow {
-  id: number;
-  status: string;
-  attempts: number;
-  wait_reason: string | null;
-  scheduled_at: number;
-  completed_at: number | null;
-  error_class: string | null;
-}
 interface Reading {
   api: string;
   key_sha256: string;
@@ -44,7 +35,6 @@ interface Pause {
   hits: number;
 }
 
-const eventRow = (db: string, id: number) => query<EventRow>(db, 'SELECT * FROM webhook_events WHERE id = ?', id)[0]!;
 const readings = (db: string, api: string) =>
   query<Reading>(db, 'SELECT * FROM rate_limit_history WHERE api = ? ORDER BY id', api);
 const pauses = (db: string) => query<Pause>(db, 'SELECT * FROM api_pauses ORDER BY scope');

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MessagesRequest } from '../src/simulators/anthropic.js';
 import type { RecordedRequest } from '../src/simulators/github.js';
 import { directQueue } from './helpers/direct-enqueue.js';
-import { query, runHls, type RunResult } from './helpers/hls.js';
+import { eventRow, query, runHls, type RunResult } from './helpers/hls.js';
 import { issuePayload } from './helpers/payloads.js';
 import { LABELS, seedIssue, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
 
@@ -104,12 +104,6 @@ async function queueComment(st: Stage, repository: string, number: number): Prom
   return direct.enqueue(st.db, 'issue_comment', payload);
 }
 
-const eventRow = (db: string, id: number) =>
-  query<{ status: string; skip_reason: string | null; error_message: string | null }>(
-    db,
-    'SELECT status, skip_reason, error_message FROM webhook_events WHERE id = ?',
-    id,
-  )[0]!;
 const promptOf = (db: string, id: number) =>
   query<{ prompt: string }>(
     db,

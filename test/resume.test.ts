@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SPEND_LIMIT_REPLY } from '../src/simulators/anthropic.js';
 import { BACKEND } from './helpers/backend.js';
-import { query, runHls, waitFor } from './helpers/hls.js';
+import { eventRow, query, runHls, waitFor } from './helpers/hls.js';
 import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';
 
 let s: Stage | undefined;
@@ -15,15 +15,6 @@ afterEach(async () => {
   s = undefined;
 });
 
-interface EventRow {
-  id: number;
-  status: string;
-  attempts: number;
-  wait_reason: string | null;
-  scheduled_at: number;
-}
-
-const eventRow = (db: string, id: number) => query<EventRow>(db, 'SELECT * FROM webhook_events WHERE id = ?', id)[0]!;
 const pauses = (db: string) => query<{ scope: string; until_at: number }>(db, 'SELECT * FROM api_pauses');
 
 describe('hls resume', () => {

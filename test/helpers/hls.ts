@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
 import { isPostgresUrl } from '../../src/store/open-store.js';
+import type { EventRow } from '../../src/store/types.js';
 import { queryPostgres } from './postgres-sync.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -91,6 +92,10 @@ export function query<T = Record<string, unknown>>(target: string, sql: string, 
     db.close();
   }
 }
+
+/** One row of webhook_events, as the SQLite file or the PostgreSQL database holds it. */
+export const eventRow = (target: string, id: number): EventRow =>
+  query<EventRow>(target, 'SELECT * FROM webhook_events WHERE id = ?', id)[0]!;
 
 /** Changes rows straight in the database (`?` placeholders take `params`), as an operator with sqlite3 or psql would. */
 export function execute(target: string, sql: string, ...params: unknown[]): void {
