@@ -5,17 +5,7 @@
 // problem, so they are noise for the search, not extra duplicates.
 // Usage: fillerIssues({ seed, count, startNumber }) → array; fillerIssueStream(...) yields the same one by one.
 
-/** mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1). */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './seeded-random.mjs';
 
 const COMPONENTS = [
   'job scheduler',
@@ -563,7 +553,7 @@ function issueWriter(random) {
 
 /** Yields `count` filler issues numbered from `startNumber`, the same ones for the same `seed`. */
 export function* fillerIssueStream({ seed, count, startNumber = 1 }) {
-  const write = issueWriter(prng(seed));
+  const write = issueWriter(seededRandom(seed));
   for (let i = 0; i < count; i++) yield write(startNumber + i);
 }
 
