@@ -392,6 +392,9 @@ const DEFAULT_APP_PERMISSIONS = {
   actions: 'read',
   contents: 'read',
 };
+/** GitHub refuses the contents API to an installation without the contents permission. */
+const readsContents = (installation: FakeInstallation): boolean =>
+  Boolean((installation.permissions ?? DEFAULT_APP_PERMISSIONS).contents);
 const JWT_MAX_LIFETIME_S = 600;
 const JWT_UNDECODABLE = 'A JSON web token could not be decoded';
 /** Routes that take the App's JWT (the App's own, and installation look-ups). */
@@ -1265,7 +1268,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     if (
       caller.kind === 'installation' &&
       (!caller.state.def.repositories.some((name) => name.toLowerCase() === full.toLowerCase()) ||
-        !(caller.state.def.permissions ?? DEFAULT_APP_PERMISSIONS).contents)
+        !readsContents(caller.state.def))
     ) {
       return false;
     }
@@ -1336,7 +1339,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     }
 
     if (a === 'contents' && rest.length >= 2 && method === 'GET') {
-      if (installation && !(installation.permissions ?? DEFAULT_APP_PERMISSIONS).contents) {
+      if (installation && !readsContents(installation)) {
         return error(403, 'Resource not accessible by integration', {
           documentation_url: `${DOCS}/repos/contents#get-repository-content`,
         });
