@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { FakeAppOptions, FakeGitHubOptions } from '../src/simulators/github.js';
 import { itOn, storeCreated, storedText } from './helpers/backend.js';
-import { finished, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
+import { finished, logEntries, query, runHls, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { issuePayload, writeBody } from './helpers/payloads.js';
 import { REPO, seedIssue, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
 
@@ -141,11 +141,7 @@ describe('hls as a GitHub App', () => {
     expect(refused.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
       `GET /repos/${REPO}/contents/.github%2Fhls.yml 403`,
     ]);
-    const warnings = worker.stderr
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { level: string; msg: string; error?: string })
-      .filter((entry) => entry.level === 'warn');
+    const warnings = logEntries(worker.stderr).filter((entry) => entry.level === 'warn');
     expect(warnings).toMatchObject([
       {
         msg: `.github/hls.yml of ${REPO} not read: using the operator's settings`,

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MessagesRequest } from '../src/simulators/anthropic.js';
 import type { RecordedRequest } from '../src/simulators/github.js';
 import { directQueue } from './helpers/direct-enqueue.js';
-import { eventRow, query, runHls, type RunResult } from './helpers/hls.js';
+import { eventRow, logEntries, query, runHls, type RunResult } from './helpers/hls.js';
 import { issuePayload } from './helpers/payloads.js';
 import { LABELS, seedIssue, stage, TRIAGE, type Stage } from './helpers/pipeline.js';
 
@@ -115,11 +115,7 @@ const contentsRequests = (st: Stage, repository: string): RecordedRequest[] =>
     (r) => r.method === 'GET' && decodeURIComponent(r.path) === `/repos/${repository}/contents/${PATH}`,
   );
 const settingsWarnings = (result: RunResult) =>
-  result.stderr
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { level: string; msg: string; repository?: string })
-    .filter((entry) => entry.msg.includes(PATH) && entry.level === 'warn');
+  logEntries(result.stderr).filter((entry) => entry.msg.includes(PATH) && entry.level === 'warn');
 const worker = async (st: Stage): Promise<RunResult> => {
   const result = await runHls(['worker', '--once'], { env: st.env });
   expect(result.code, result.stderr).toBe(0);

@@ -93,6 +93,20 @@ export function query<T = Record<string, unknown>>(target: string, sql: string, 
   }
 }
 
+/** An hls log line on stderr (JSON, one object per line); fields beyond these vary by message. */
+export interface LogEntry {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** The JSON log entries of a process's stderr, skipping any other line. */
+export const logEntries = (stderr: string): LogEntry[] =>
+  stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogEntry);
+
 /** One row of webhook_events, as the SQLite file or the PostgreSQL database holds it. */
 export const eventRow = (target: string, id: number): EventRow =>
   query<EventRow>(target, 'SELECT * FROM webhook_events WHERE id = ?', id)[0]!;
