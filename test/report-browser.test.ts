@@ -62,7 +62,8 @@ if (!existsSync(CHROMIUM) && process.env.CI) {
       page.on('pageerror', (error) => problems.push(error.message));
       page.on('request', (request) => requests.push(request.url()));
       await page.goto(url, { waitUntil: 'load' });
-    });
+      // A pipeline run, two hls processes and Chromium's start: over 60 s once on a loaded CI machine.
+    }, 120_000);
 
     afterAll(async () => {
       // Also when the fixture failed before the browser was awaited.
