@@ -195,9 +195,14 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Relay
   };
 
   try {
+    // The relay opens its socket before it loads hooks.json, and its log lines come through a pipe that
+    // may be read after the HTTP answer: wait for both. With -verbose it keeps running when the file
+    // fails to load, so that line ends the wait at once.
     await waitFor(
       async () => {
         if (exited) throw new Error(`webhook exited during start-up:\n${log}`);
+        if (log.includes("couldn't load hooks")) throw new Error(`webhook did not load the github hook:\n${log}`);
+        if (!loaded) return false;
         try {
           await fetch(`http://${ip}:${port}/`, { signal: AbortSignal.timeout(500) });
           return true;
@@ -206,13 +211,12 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Relay
         }
       },
       options.timeoutMs ?? 10_000,
-      `webhook to listen on ${ip}:${port}`,
+      `webhook to load the github hook and listen on ${ip}:${port}`,
     );
-    // With -verbose the relay keeps running even when hooks.json fails to load: check that it loaded.
-    if (!loaded) throw new Error(`webhook is listening but did not load the github hook:\n${log}`);
   } catch (error) {
     await stop({ keepDir: options.dir !== undefined });
-    throw error;
+    if (!(error instanceof Error) || !error.message.startsWith('timed out')) throw error;
+    throw new Error(`${error.message}; the relay said:\n${log}`);
   }
 
   return {
