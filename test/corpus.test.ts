@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mapConcurrently } from './helpers/concurrency.js';
 import { query, runHls } from './helpers/hls.js';
 import { LABELS, stage, type Stage } from './helpers/pipeline.js';
 
@@ -96,20 +97,6 @@ function seedGitHub(s: Stage): void {
   }
 }
 
-/** Runs `fn` over `items`, at most `size` at a time. */
-async function pool<T, R>(items: T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, lane));
-  return results;
-}
-
 let s: Stage | undefined;
 afterAll(async () => {
   await s?.close();
@@ -142,7 +129,7 @@ describe('the @octokit/webhooks-examples corpus through queue and worker', () =>
 
       // One `hls queue` process per example, as the relay runs it. `--db` instead of the config: no
       // webhook secret is configured, so the queue needs only the database (and starts twice as fast).
-      const ids = await pool(payloads, 8, async ({ event, index, example }) => {
+      const ids = await mapConcurrently(payloads, 8, async ({ event, index, example }) => {
         const delivery = `corpus-${event.replace(/_/g, '-')}-${index}`;
         const file = join(staged.dir, `${delivery}.json`);
         writeFileSync(file, JSON.stringify(example));

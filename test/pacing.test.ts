@@ -9,14 +9,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mapConcurrently } from './helpers/concurrency.js';
 import { finished, query, startHls, waitFor, type RunResult } from './helpers/hls.js';
 import { queueIssueEvent, REPO, stage, type Stage } from './helpers/pipeline.js';
 
 const WORKERS = 4;
 /**
  * github.pacing: at least 200 ms apart, at most 12 per 3 s and 30 per 12 s (GitHub: 1 s, 80/min, 500/h).
- * The burst test checks the interval on the writes' arrival, with a tolerance of half of it (100 ms) for the
- * delay between a process taking its slot and its request arriving on a loaded machine.
+ * The burst test checks the interval on the slots the processes took (github_writes), and the windows on
+ * the writes' arrival at the fake GitHub: between a slot and its request's arrival a loaded machine may
+ * spend 150 ms, so two arrivals can be closer than their slots (51 ms apart once in CI, slots 200 apart).
  */
 const PACING = {
   enabled: true,
@@ -39,7 +41,8 @@ const WRITE_LIMITS = {
   windows: PACING.windows.map(({ max, seconds }) => ({ max, ms: seconds * 1000 })),
 };
 /** The pause of GitHub requests with the stage's token, in api_pauses. */
-const SCOPE = `github:${createHash('sha256').update('ghp_test').digest('hex')}`;
+const TOKEN_SHA256 = createHash('sha256').update('ghp_test').digest('hex');
+const SCOPE = `github:${TOKEN_SHA256}`;
 /** A request sent just before a pause was recorded may still be on its way. */
 const IN_FLIGHT_MS = 250;
 
@@ -57,9 +60,14 @@ async function pacedStage(): Promise<Stage> {
   return stage({ github: { writeLimits: WRITE_LIMITS }, config: { github: { pacing: PACING } } });
 }
 
-/** Issues 1..n, created in the fake and queued as `issues.opened` deliveries. */
+/**
+ * Issues 1..n, created in the fake and queued as `issues.opened` deliveries, four `hls queue` at a time:
+ * twenty processes connecting at once to a new PostgreSQL database on a loaded machine once took longer
+ * than the queue's deadline, and storing is not what this file tests.
+ */
 async function queueIssues(st: Stage, n: number): Promise<number[]> {
-  return Promise.all(Array.from({ length: n }, (_, i) => queueIssueEvent(st, i + 1)));
+  const numbers = Array.from({ length: n }, (_, i) => i + 1);
+  return mapConcurrently(numbers, 4, (number) => queueIssueEvent(st, number));
 }
 
 /** Runs WORKERS long-running workers until no event is left to do, then stops them (SIGTERM). */
@@ -104,7 +112,19 @@ describe('GitHub write pacing shared by every worker process', () => {
     s = await pacedStage();
     await queueIssues(s, events);
 
-    const results = await work(s);
+    // A slot is deleted once it is older than the longest window (12 s): read them while they come.
+    const slots = new Set<number>();
+    const readSlots = () => {
+      const rows = query<{ sent_at: number }>(
+        s!.db,
+        'SELECT sent_at FROM github_writes WHERE key_sha256 = ?',
+        TOKEN_SHA256,
+      );
+      for (const { sent_at } of rows) slots.add(sent_at);
+    };
+    const reading = setInterval(readSlots, 1000);
+    const results = await work(s).finally(() => clearInterval(reading));
+    readSlots();
 
     for (const result of results) expect(result.code, result.stderr.slice(-2000)).toBe(0);
     expect(statuses(s.db)).toEqual([{ status: 'completed', n: events }]);
@@ -115,9 +135,12 @@ describe('GitHub write pacing shared by every worker process', () => {
     expect(writes.filter((w) => w.status >= 300)).toEqual([]);
     expect(writes).toHaveLength(2 * events);
 
+    const slotTimes = [...slots].sort((a, b) => a - b);
+    expect(slotTimes).toHaveLength(writes.length);
+    const slotGaps = slotTimes.slice(1).map((t, i) => t - slotTimes[i]!);
+    expect(Math.min(...slotGaps)).toBeGreaterThanOrEqual(PACING.min_interval_seconds * 1000);
     const times = writes.map((w) => w.at);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual((PACING.min_interval_seconds * 1000) / 2);
     const figures = WRITE_LIMITS.windows.map(({ max, ms }) => ({ max, ms, busiest: busiest(times, ms) }));
     for (const { max, ms, busiest: most } of figures) {
       expect(most, `writes in the busiest ${ms} ms`).toBeLessThanOrEqual(max);
@@ -126,7 +149,7 @@ describe('GitHub write pacing shared by every worker process', () => {
     console.log(
       `pacing: workers=${WORKERS} events=${events} writes=${writes.length} ` +
         figures.map((f) => `busiest_${f.ms}ms=${f.busiest}/${f.max}`).join(' ') +
-        ` min_gap_ms=${Math.min(...gaps)} seconds=${((times.at(-1)! - times[0]!) / 1000).toFixed(1)}`,
+        ` min_slot_gap_ms=${Math.min(...slotGaps)} min_arrival_gap_ms=${Math.min(...gaps)} seconds=${((times.at(-1)! - times[0]!) / 1000).toFixed(1)}`,
     );
   });
 

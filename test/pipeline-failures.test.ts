@@ -466,7 +466,7 @@ describe('coalescing', () => {
     // 6 s: the second event must arrive within the first one's window, even on a loaded 2-core CI machine.
     s = await stage({ config: { filters: { debounce_seconds: 6 } } });
     const worker = startWorker(s.env);
-    await waitFor(() => worker.output().includes('worker started'), 10_000, 'the worker to start');
+    await waitFor(() => worker.output().includes('worker started'), 30_000, 'the worker to start');
 
     const opened = await queueIssueEvent(s, 51);
     const first = await waitFor(

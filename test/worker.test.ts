@@ -173,7 +173,7 @@ describe('hls worker', () => {
     const id = await queueIssue(ws, { sleep_ms: 2500 });
     const doomed = startHls(['worker', '--id', 'doomed'], { env: ws.env });
     const doomedDone = finished(doomed);
-    await waitFor(() => event(ws, id).locked_by === 'doomed', 10_000, 'the first worker to claim');
+    await waitFor(() => event(ws, id).locked_by === 'doomed', 30_000, 'the first worker to claim');
     doomed.kill('SIGKILL');
     expect((await doomedDone).signal).toBe('SIGKILL');
     expect(event(ws, id).status).toBe('processing');
@@ -223,7 +223,7 @@ describe('hls worker', () => {
     const id = await queueIssue(ws, { sleep_ms: 2500 });
     const first = startHls(['worker', '--id', 'first'], { env: ws.env });
     const firstDone = finished(first);
-    await waitFor(() => event(ws, id).locked_by === 'first', 10_000, 'the first claim');
+    await waitFor(() => event(ws, id).locked_by === 'first', 30_000, 'the first claim');
     const second = startHls(['worker', '--id', 'second'], { env: ws.env });
     const secondDone = finished(second);
 
